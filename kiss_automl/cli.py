@@ -1,0 +1,103 @@
+"""The `kiss-automl` command: fit, predict, leaderboard, report.
+
+Options are parsed here and handed to the estimators; bad input or options print one line
+on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .errors import KissError
+
+logger = logging.getLogger(__name__)
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiss-automl", description=(
+        "Simple-first AutoML for tabular data: tries models in increasing order of cost, measures "
+        "the energy of each, and stops when more energy no longer buys accuracy."))
+    parser.add_argument("--version", action="version", version=f"kiss-automl {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{fit,predict,leaderboard,report}")
+
+    fit = verbs.add_parser("fit", help="search for the best model per joule on a CSV")
+    fit.add_argument("csv", help="training data (CSV; .csv.gz works too)")
+    fit.add_argument("--target", required=True, help="the column to predict")
+    fit.add_argument("--task", default="auto", choices=["auto", "binary", "multiclass", "regression"])
+    fit.add_argument("--metric", help="accuracy (default), balanced_accuracy, f1, roc_auc, log_loss; r2 (default), rmse, mae")
+    fit.add_argument("--time-budget", type=float, metavar="SECONDS", help="wall time for the search")
+    fit.add_argument("--energy-budget", metavar="ENERGY", help="energy for the candidates: joules or 500J, 2kJ, 0.01kWh")
+    fit.add_argument("--co2-budget", metavar="MASS", help="CO2e for the candidates: grams or 5g, 0.1kg")
+    fit.add_argument("--max-trials", type=int, metavar="N", help="candidates to evaluate at most")
+    fit.add_argument("--trial-timeout", type=float, metavar="SECONDS", help="time one candidate may take")
+    fit.add_argument("--selection", choices=["best", "simplest"],
+                     help="best score, or least inference energy within one standard error of it")
+    fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    fit.add_argument("--out", help="output folder (default runs/<csv name>)")
+    fit.add_argument("--config", default="default", help="preset (default, fast, thorough) or a YAML file")
+    fit.add_argument("--country", help="where the energy is used (ISO code or name), for CO2")
+    fit.add_argument("--region", help="region within the country (e.g. a US state), for CO2")
+    fit.add_argument("--n-jobs", type=int, help="parallel workers (default 1: the most frugal)")
+    fit.add_argument("--quiet", action="store_true", help="no progress output")
+
+    predict = verbs.add_parser("predict", help="predict a CSV with a fitted model folder")
+    predict.add_argument("model_dir", help="the folder `fit` wrote")
+    predict.add_argument("csv", help="rows to predict (CSV)")
+    predict.add_argument("--output", required=True, help="where to write the predictions (CSV)")
+
+    board = verbs.add_parser("leaderboard", help="show the leaderboard of a fit")
+    board.add_argument("model_dir", help="the folder `fit` wrote")
+    board.add_argument("--format", default="table", choices=["table", "csv", "json", "markdown"])
+
+    report = verbs.add_parser("report", help="write a report of a fit (HTML or Markdown)")
+    report.add_argument("model_dir", help="the folder `fit` wrote")
+    report.add_argument("--output", required=True, help="report.html or report.md")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_logging(quiet=getattr(args, "quiet", False))
+    try:
+        if args.verb == "fit":
+            from .commands import fit_command
+
+            return fit_command(args)
+        if args.verb == "predict":
+            from .commands import predict_command
+
+            return predict_command(args)
+        if args.verb == "leaderboard":
+            from .commands import leaderboard_command
+
+            return leaderboard_command(args)
+        from .report import report_command
+
+        return report_command(args)
+    except KissError as exc:
+        print(f"kiss-automl: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("kiss-automl: interrupted", file=sys.stderr)
+        return 130
+
+
+def _setup_logging(quiet: bool) -> None:
+    """The command (not the library) decides what the user sees: our warnings, on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    package = logging.getLogger("kiss_automl")
+    package.addHandler(handler)
+    package.setLevel(logging.ERROR if quiet else logging.WARNING)
+    package.propagate = False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""What each CLI verb does, once its options are parsed: read, fit or load, write, print."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__, persist
+from .data import infer_task, read_csv, split_target
+from .errors import DataError
+
+logger = logging.getLogger(__name__)
+
+
+def fit_command(args: argparse.Namespace) -> int:
+    from .energy import WholeRunTracker, make_meter, parse_co2, parse_energy
+    from .energy.cputime import process_cpu_seconds
+    from .estimator import KissClassifier, KissRegressor
+
+    started = time.perf_counter()
+    energy_budget = parse_energy(args.energy_budget) if args.energy_budget is not None else None
+    co2_budget = parse_co2(args.co2_budget) if args.co2_budget is not None else None
+    out = Path(args.out or Path("runs") / Path(args.csv).name.split(".")[0])
+    persist.check_writable_target(out)
+
+    frame = read_csv(args.csv)
+    X, y = split_target(frame, args.target, source=args.csv)
+    task = infer_task(y, args.task)
+    overrides = {"co2_budget": co2_budget, "trial_timeout": args.trial_timeout, "selection": args.selection}
+    from . import config as config_module
+
+    settings = config_module.load(args.config).replace(**overrides)
+    cls = KissRegressor if task == "regression" else KissClassifier
+    estimator = cls(args.time_budget, energy_budget=energy_budget, max_trials=args.max_trials, metric=args.metric,
+                    config=settings, n_jobs=args.n_jobs, random_state=args.seed, country=args.country,
+                    region=args.region)
+    if task != "regression":
+        y = y.astype(str) if y.dtype == object else y
+    meter = make_meter()
+    token = meter.start()
+    with WholeRunTracker(country=args.country, region=args.region) as tracker:
+        if args.quiet:
+            estimator.fit(X, y, meter=meter)
+        else:
+            from .progress import Progress
+
+            with Progress() as progress:
+                estimator.fit(X, y, meter=meter, on_event=progress)
+    whole = meter.stop(token)
+
+    run = _run_record(args, estimator, task, X, whole, process_cpu_seconds(), tracker, time.perf_counter() - started)
+    meta = {"task": task, "target": args.target, "columns": [str(c) for c in X.columns],
+            "classes": estimator.classes_.tolist() if task != "regression" else None,
+            "metric": estimator.metric_}
+    persist.save(out, estimator.model_, meta, estimator.leaderboard_, run)
+    if not args.quiet:
+        from .leaderboard import render
+
+        print(render(estimator.leaderboard_.head(10), "table"), end="")
+    best = estimator.search_summary_["selected"]
+    print(f"Selected {best['family']} ({estimator.metric_} {best['score']:.4f}); stop: {estimator.stop_reason_}; "
+          f"candidates {run['energy']['candidates_j']:.1f} J; model and leaderboard in {out}")
+    return 0
+
+
+def _run_record(args, estimator, task: str, X: pd.DataFrame, whole, process_cpu_s: float, tracker,
+                wall_s: float) -> dict:
+    summary = estimator.search_summary_
+    watts = whole.constants.get("watts_per_core")
+    energy = summary["energy"]
+    return {
+        "kiss_automl_version": __version__,
+        "command": " ".join(sys.argv),
+        "data": {"csv": str(args.csv), "target": args.target, "rows": len(X), "columns": X.shape[1]},
+        "task": task,
+        "metric": summary["metric"],
+        "seed": args.seed,
+        "stop_reason": summary["stop_reason"],
+        "selected": summary["selected"],
+        "evaluation": summary["evaluation"],
+        "n_candidates": summary["n_candidates"],
+        "n_failed": summary["n_failed"],
+        "skipped_families": summary["skipped_families"],
+        "notes": estimator.notes_,
+        "energy": {
+            **energy,
+            # The whole command: reading, typing, search, refit and saving; and, under the
+            # CPU-time model, the process's start-up and imports too.
+            "fit_command_j": whole.joules,
+            "fit_command_memory_j": whole.memory_joules,
+            "process_cpu_s": process_cpu_s,
+            "process_j": process_cpu_s * watts if watts is not None else None,
+            "codecarbon_whole_run_j": tracker.energy_joules,
+            "codecarbon_error": tracker.error,
+        },
+        "co2_g": {**summary["co2_g"], "codecarbon_whole_run": tracker.emissions_g,
+                  "fit_command": whole.joules * summary["carbon_intensity"]["g_per_kwh"] / 3.6e6},
+        "carbon_intensity": summary["carbon_intensity"],
+        "time": {**summary["time"], "fit_command_s": wall_s},
+        "config": _config_dict(estimator),
+        "hardware": _hardware(whole.constants),
+        "versions": _versions(),
+    }
+
+
+def _config_dict(estimator) -> dict:
+    import dataclasses
+
+    return dataclasses.asdict(estimator._settings())
+
+
+def _hardware(constants: dict) -> dict:
+    import os
+
+    import psutil
+
+    return {"cpu_model": constants.get("cpu_model", platform.processor()), "logical_cpus": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "platform": platform.platform()}
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for package in ("scikit-learn", "lightgbm", "xgboost", "torch", "optuna", "codecarbon", "pandas", "numpy",
+                    "skops"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = None
+    return out
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    model, meta = persist.load(args.model_dir)
+    frame = read_csv(args.csv)
+    missing = [c for c in _required_columns(model, meta) if c not in frame.columns]
+    if missing:
+        raise DataError(f"{args.csv} lacks column(s) the model needs: {', '.join(missing)}")
+    extra = [c for c in frame.columns if c not in meta["columns"]]
+    if extra:
+        logger.warning("Ignoring %d column(s) the model was not trained on: %s", len(extra), ", ".join(extra[:10]))
+    X = frame[[c for c in meta["columns"] if c in frame.columns]]
+    target = meta["target"]
+    if meta["task"] == "regression":
+        result = pd.DataFrame({target: model.predict(X)})
+    else:
+        proba = model.predict_proba(X)
+        classes = np.asarray(meta["classes"], dtype=object)
+        result = pd.DataFrame({target: classes[proba.argmax(axis=1)]})
+        for i, cls in enumerate(meta["classes"]):
+            result[f"proba_{cls}"] = proba[:, i]
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    result.to_csv(args.output, index=False)
+    print(f"Wrote {len(result)} predictions to {args.output}")
+    return 0
+
+
+def _required_columns(model, meta: dict) -> list[str]:
+    typer = model.named_steps["typer"]
+    return [c for c in meta["columns"] if c not in typer.dropped_]
+
+
+def leaderboard_command(args: argparse.Namespace) -> int:
+    from .leaderboard import render
+
+    board = persist.read_table(args.model_dir)
+    board["params"] = board["params"].fillna("")
+    board["error"] = board["error"].fillna("")
+    print(render(board, args.format), end="")
+    return 0

@@ -1,0 +1,174 @@
+"""Search configuration: defaults, YAML presets (default, fast, thorough) and validation.
+
+A configuration is a frozen dataclass; presets and user YAML files only override fields.
+Every rule is data (`_RULES`) so an invalid value gets one clear message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+PRESETS_DIR = Path(__file__).parent / "configs"
+ALL_FAMILIES = (
+    "baseline",
+    "linear",
+    "random_forest",
+    "extra_trees",
+    "lightgbm",
+    "xgboost",
+    "mlp",
+)
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Everything that steers a search; see configs/default.yaml for what each field means."""
+
+    families: tuple[str, ...] = ALL_FAMILIES
+    metric: str | None = None
+    time_budget: float | None = 600.0
+    energy_budget: float | None = None
+    co2_budget: float | None = None
+    max_trials: int | None = 200
+    trial_timeout: float | None = 300.0
+    tol: float = 0.002
+    patience: int = 2
+    family_patience: int = 4
+    cv: int | str = "auto"
+    small_data_rows: int = 2000
+    small_data_folds: int = 5
+    folds: int = 3
+    holdout_rows: int = 10000
+    validation_fraction: float = 0.2
+    max_validation_rows: int = 10000
+    min_rung_rows: int = 4000
+    rung_factor: int = 4
+    promote_top: int = 4
+    promote_eta: int = 2
+    early_stopping_rounds: int = 20
+    selection: str = "best"
+    n_jobs: int = 1
+    device: str = "auto"
+
+    def replace(self, **changes: Any) -> "SearchConfig":
+        """A copy with `changes` applied (None values are ignored) and validated."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        return validate(dataclasses.replace(self, **changes))
+
+
+_POSITIVE_OR_NONE = ("time_budget", "energy_budget", "co2_budget", "trial_timeout")
+_RULES: dict[str, tuple[type, float, float]] = {
+    # name: (type, lowest allowed, highest allowed)
+    "max_trials": (int, 1, math.inf),
+    "tol": (float, 0.0, 1.0),
+    "patience": (int, 1, 100),
+    "family_patience": (int, 1, 1000),
+    "small_data_rows": (int, 0, math.inf),
+    "small_data_folds": (int, 2, 20),
+    "folds": (int, 2, 20),
+    "holdout_rows": (int, 10, math.inf),
+    "validation_fraction": (float, 0.01, 0.9),
+    "max_validation_rows": (int, 10, math.inf),
+    "min_rung_rows": (int, 10, math.inf),
+    "rung_factor": (int, 2, 100),
+    "promote_top": (int, 1, 100),
+    "promote_eta": (int, 2, 100),
+    "early_stopping_rounds": (int, 1, 10000),
+    "n_jobs": (int, -1, 1024),
+}
+_CHOICES = {"selection": ("best", "simplest"), "device": ("auto", "cpu", "cuda")}
+
+
+def _check_number(name: str, value: Any, kind: type, low: float, high: float) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"'{name}' must be a number, got {value!r}")
+    if kind is int and float(value) != int(value):
+        raise ConfigError(f"'{name}' must be a whole number, got {value!r}")
+    if not low <= value <= high or (isinstance(value, float) and math.isnan(value)):
+        raise ConfigError(f"'{name}' must be between {low} and {high}, got {value!r}")
+    return kind(value)
+
+
+def validate(config: SearchConfig) -> SearchConfig:
+    """Check every field; return the config with numbers normalised to their types."""
+    values = dataclasses.asdict(config)
+    for name in _POSITIVE_OR_NONE:
+        if values[name] is not None:
+            values[name] = _check_number(name, values[name], float, 0.0, math.inf)
+            if values[name] <= 0:
+                raise ConfigError(f"'{name}' must be positive, got {values[name]!r}")
+    for name, (kind, low, high) in _RULES.items():
+        if values[name] is not None:
+            values[name] = _check_number(name, values[name], kind, low, high)
+    if values["n_jobs"] == 0:
+        raise ConfigError("'n_jobs' must be -1 or a positive number of workers, got 0")
+    for name, choices in _CHOICES.items():
+        if values[name] not in choices:
+            raise ConfigError(f"'{name}' must be one of {', '.join(choices)}, got {values[name]!r}")
+    values["families"] = _check_families(values["families"])
+    values["cv"] = _check_cv(values["cv"])
+    return SearchConfig(**values)
+
+
+def _check_families(families: Any) -> tuple[str, ...]:
+    if isinstance(families, str):
+        families = [families]
+    if not isinstance(families, (list, tuple)) or not families:
+        raise ConfigError(f"'families' must be a non-empty list, got {families!r}")
+    unknown = [f for f in families if f not in ALL_FAMILIES]
+    if unknown:
+        raise ConfigError(f"Unknown model families {unknown}; known: {', '.join(ALL_FAMILIES)}")
+    # Cost order is the registry's, whatever order the user wrote.
+    return tuple(f for f in ALL_FAMILIES if f in families)
+
+
+def _check_cv(cv: Any) -> int | str:
+    if cv in ("auto", "holdout"):
+        return cv
+    if isinstance(cv, int) and not isinstance(cv, bool) and 2 <= cv <= 20:
+        return cv
+    raise ConfigError(f"'cv' must be 'auto', 'holdout' or a number of folds from 2 to 20, got {cv!r}")
+
+
+def from_mapping(values: Mapping[str, Any], base: SearchConfig | None = None, source: str = "config") -> SearchConfig:
+    """Override `base` (the defaults) with `values`, rejecting unknown keys."""
+    known = {f.name for f in fields(SearchConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"Unknown setting(s) {', '.join(unknown)} in {source}; known: {', '.join(sorted(known))}")
+    return validate(dataclasses.replace(base or SearchConfig(), **dict(values)))
+
+
+def load(config: "str | Path | Mapping[str, Any] | SearchConfig | None") -> SearchConfig:
+    """A preset name ('default', 'fast', 'thorough'), a YAML path, a mapping or a SearchConfig."""
+    if config is None:
+        config = "default"
+    if isinstance(config, SearchConfig):
+        return validate(config)
+    if isinstance(config, Mapping):
+        return from_mapping(config, source="the config mapping")
+    path = Path(config)
+    if not path.suffix and (PRESETS_DIR / f"{config}.yaml").is_file():
+        path = PRESETS_DIR / f"{config}.yaml"
+    if not path.is_file():
+        presets = ", ".join(sorted(p.stem for p in PRESETS_DIR.glob("*.yaml")))
+        raise ConfigError(f"Config '{config}' is neither a preset ({presets}) nor a YAML file")
+    return from_mapping(_read_yaml(path), source=str(path))
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read config {path}: {exc}".splitlines()[0]) from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"Config {path} must be a mapping of setting: value")
+    return values

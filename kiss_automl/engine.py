@@ -1,0 +1,135 @@
+"""One fit, start to end: type the columns, plan the evaluation, search, refit the choice.
+
+Both doors (the CLI and the estimators) come through `run`, so they behave the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from . import leaderboard
+from .config import SearchConfig
+from .errors import DataError, KissError
+from .evaluation import Task, make_plan
+from .families import REGISTRY, BuildContext, Family
+from .metrics import get_metric
+from .preprocess import build_preprocessor
+from .search import Search, SearchResult
+from .typing import ColumnTyper
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """What a fit produced: the model to keep, the leaderboard and the figures for run.json."""
+
+    model: Pipeline
+    leaderboard: pd.DataFrame
+    result: SearchResult
+    summary: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def available_families(config: SearchConfig) -> tuple[list[Family], dict[str, str]]:
+    """The configured families whose libraries import, and why the others were skipped."""
+    families, skipped = [], {}
+    for name in config.families:
+        family = REGISTRY[name]
+        missing = family.missing_requirements()
+        if missing:
+            skipped[name] = f"missing {', '.join(missing)}"
+            logger.warning("Skipping the %s family: %s is not installed", name, ", ".join(missing))
+        else:
+            families.append(family)
+    if not families:
+        raise KissError(f"No model family is usable: {skipped}")
+    return families, skipped
+
+
+def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: int, meter,
+        grams_per_joule: float = 0.0, on_event: Callable[..., None] | None = None) -> Outcome:
+    """Search and refit. `y` holds class indices 0..k-1 for classification, floats otherwise."""
+    metric = get_metric(config.metric, task)
+    typer = ColumnTyper().fit(X)
+    typed = typer.transform(X)
+    if typed.shape[1] == 0:
+        raise DataError("No usable feature column is left: " + "; ".join(typer.notes_ or ["no columns"]))
+    for note in typer.notes_:
+        logger.info(note)
+    families, skipped = available_families(config)
+    data = Task(typed, y, task, int(y.max()) + 1 if task != "regression" else 0, metric,
+                tuple(typer.numeric_columns_), tuple(typer.categorical_columns_))
+    plan = make_plan(y, task, config, seed)
+    search = Search(data, plan, config, families, seed, meter, grams_per_joule, on_event)
+    result = search.run()
+    result.skipped_families = skipped
+    if result.selected is None:
+        errors = sorted({c.evaluation.error for c in result.candidates if c.evaluation.error})
+        raise KissError("Every candidate failed" + (f"; first error: {errors[0]}" if errors else ""))
+    result.selected.selected = True
+    if on_event:
+        on_event("refit", candidate=result.selected)
+    model, refit_reading, refit_seconds = refit(result.selected, REGISTRY[result.selected.family], typer, data,
+                                                config, seed, meter)
+    board = leaderboard.to_frame(result.candidates, plan.n_train)
+    summary = _summary(result, refit_reading, refit_seconds, data, grams_per_joule)
+    return Outcome(model, board, result, summary, list(typer.notes_))
+
+
+def refit(candidate, family: Family, typer: ColumnTyper, data: Task, config: SearchConfig, seed: int, meter):
+    """The chosen configuration fit on all rows, behind the fitted column typer."""
+    params = dict(candidate.params)
+    if candidate.evaluation.rounds_used:
+        # A little more boosting for the rows the validation split held back.
+        params[family.rounds_param] = max(1, int(math.ceil(params[family.rounds_param] * 1.1)))
+    context = BuildContext(data.task, seed, n_threads=1, device=config.device)
+    prep = build_preprocessor(family.preprocessing, data.numeric, data.categorical)
+    token = meter.start()
+    started = time.perf_counter()
+    fitted = Pipeline([("prep", prep), ("model", family.build(params, context))]).fit(data.X, data.y)
+    seconds = time.perf_counter() - started
+    reading = meter.stop(token)
+    model = Pipeline([("typer", typer), ("prep", fitted.named_steps["prep"]), ("model", fitted.named_steps["model"])])
+    return model, reading, seconds
+
+
+def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Task,
+             grams_per_joule: float) -> dict[str, Any]:
+    candidates = result.candidates
+    search_joules = sum(c.evaluation.joules for c in candidates)
+    inside = result.candidate_seconds
+    selected = result.selected
+    return {
+        "task": data.task,
+        "metric": data.metric.name,
+        "stop_reason": result.stop_reason,
+        "evaluation": {"mode": result.plan.mode, "splits": len(result.plan.splits),
+                       "rungs": list(result.plan.rungs), "n_train": result.plan.n_train},
+        "n_candidates": len(candidates),
+        "n_failed": sum(not c.ok for c in candidates),
+        "skipped_families": result.skipped_families,
+        "selected": {"family": selected.family, "params": selected.params, "score": selected.score,
+                     "score_std": selected.score_std, "rung": selected.rung, "trial": selected.trial},
+        "energy": {
+            "candidates_j": search_joules,
+            "candidates_memory_j": sum(c.evaluation.memory_joules for c in candidates),
+            "refit_j": refit_reading.joules,
+            "method": refit_reading.method,
+            "scope": refit_reading.scope,
+            "constants": refit_reading.constants,
+        },
+        "co2_g": {"candidates": search_joules * grams_per_joule, "refit": refit_reading.joules * grams_per_joule},
+        "time": {"search_s": result.wall_seconds, "inside_candidates_s": inside,
+                 "search_overhead_s": max(result.wall_seconds - inside, 0.0),
+                 "search_overhead_fraction": max(result.wall_seconds - inside, 0.0) / max(result.wall_seconds, 1e-9),
+                 "refit_s": refit_seconds},
+    }

@@ -1,0 +1,204 @@
+"""How one candidate is judged: the split plan, row rungs, and a measured fit/predict per fold.
+
+Energy is read around every fit and every predict; preprocessing counts as part of the
+fit (it is part of the model the user gets).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+from .config import SearchConfig
+from .errors import DataError
+from .families import BuildContext, Family
+from .metrics import Metric
+from .preprocess import build_preprocessor
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EvalPlan:
+    """Train/validation splits and the training-row sizes of each successive-halving rung."""
+
+    mode: str  # "cv" or "holdout"
+    splits: tuple[tuple[np.ndarray, np.ndarray], ...]
+    rungs: tuple[int, ...]
+
+    @property
+    def n_train(self) -> int:
+        return len(self.splits[0][0])
+
+
+def make_plan(y: np.ndarray, task: str, config: SearchConfig, seed: int) -> EvalPlan:
+    """CV for small data, one holdout split plus row rungs for large data."""
+    n = len(y)
+    classify = task != "regression"
+    if config.cv == "holdout" or (config.cv == "auto" and n >= config.holdout_rows):
+        n_valid = max(1, min(int(n * config.validation_fraction), config.max_validation_rows))
+        stratify = y if classify and np.bincount(y).min() >= 2 else None
+        train, valid = train_test_split(np.arange(n), test_size=n_valid, random_state=seed, stratify=stratify)
+        return EvalPlan("holdout", ((np.sort(train), np.sort(valid)),), rung_sizes(len(train), config))
+    folds = config.cv if isinstance(config.cv, int) else (
+        config.small_data_folds if n < config.small_data_rows else config.folds)
+    if n < 2 * folds:
+        raise DataError(f"{n} rows are too few for {folds}-fold cross-validation; need at least {2 * folds}")
+    if classify and np.bincount(y).min() >= folds:
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    else:
+        if classify:
+            logger.warning("A class has fewer than %d rows: folds are not stratified", folds)
+        splitter = KFold(folds, shuffle=True, random_state=seed)
+    splits = tuple((tr, va) for tr, va in splitter.split(np.zeros(n), y))
+    return EvalPlan("cv", splits, (min(len(tr) for tr, _ in splits),))
+
+
+def rung_sizes(n_train: int, config: SearchConfig) -> tuple[int, ...]:
+    """Geometric training sizes from `min_rung_rows` up to all training rows."""
+    sizes = []
+    size = config.min_rung_rows
+    while size < n_train:
+        sizes.append(size)
+        size *= config.rung_factor
+    # A last step of less than 1.5x is not worth its own rung.
+    if sizes and n_train < 1.5 * sizes[-1]:
+        sizes.pop()
+    return tuple(sizes) + (n_train,)
+
+
+def subsample(train: np.ndarray, y: np.ndarray, n_rows: int, classify: bool, seed: int) -> np.ndarray:
+    """`n_rows` of the training indices, stratified by class where possible."""
+    if n_rows >= len(train):
+        return train
+    stratify = y[train] if classify and np.bincount(y[train]).min() >= 2 else None
+    try:
+        kept, _ = train_test_split(train, train_size=n_rows, random_state=seed, stratify=stratify)
+    except ValueError:  # a class too rare for the requested size
+        kept, _ = train_test_split(train, train_size=n_rows, random_state=seed)
+    return np.sort(kept)
+
+
+@dataclass
+class Evaluation:
+    """What one candidate cost and scored, summed or averaged over folds."""
+
+    scores: list[float] = field(default_factory=list)
+    fit_joules: float = 0.0
+    predict_joules: float = 0.0
+    fit_cpu_s: float = 0.0
+    fit_seconds: float = 0.0
+    predict_seconds: float = 0.0
+    predicted_rows: int = 0
+    memory_joules: float = 0.0
+    rounds_used: list[int] = field(default_factory=list)
+    chunk_std: float = float("nan")  # holdout only: spread of the score over validation chunks
+    status: str = "ok"
+    error: str = ""
+
+    @property
+    def joules(self) -> float:
+        return self.fit_joules + self.predict_joules
+
+
+@dataclass(frozen=True)
+class Task:
+    """Everything fixed for the whole search that a fold evaluation needs."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    task: str
+    n_classes: int
+    metric: Metric
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+
+
+def evaluate(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPlan, rung: int,
+             context: BuildContext, meter, early_stopping_rounds: int | None,
+             timeout: float | None = None) -> Evaluation:
+    """Fit and score one configuration on every split at `rung`, measuring each fit and predict.
+
+    A candidate that raises is returned with status 'failed'; one that runs past `timeout`
+    seconds stops after the fold in progress with status 'timeout'.
+    """
+    result = Evaluation()
+    started = time.perf_counter()
+    for train, valid in plan.splits:
+        train = subsample(train, data.y, plan.rungs[rung], data.task != "regression", context.random_state)
+        try:
+            y_valid, pred, proba = _evaluate_fold(family, params, data, train, valid, context, meter,
+                                                  early_stopping_rounds, result)
+        except Exception as exc:  # the candidate boundary: any library error becomes a row
+            logger.warning("%s failed: %s: %s", family.name, type(exc).__name__, exc)
+            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            return result
+        if timeout is not None and time.perf_counter() - started > timeout and len(result.scores) < len(plan.splits):
+            result.status, result.error = "timeout", f"stopped after {len(result.scores)} fold(s): over {timeout:g}s"
+            return result
+    if len(plan.splits) == 1:
+        result.chunk_std = _chunk_std(data.metric, y_valid, pred, proba)
+    return result
+
+
+def _chunk_std(metric: Metric, y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None,
+               chunks: int = 5) -> float:
+    """The score's spread over disjoint chunks of one validation set, a cheap error bar."""
+    parts = np.array_split(np.arange(len(y)), chunks)
+    try:
+        return float(np.std([metric.score(y[p], pred[p], None if proba is None else proba[p]) for p in parts]))
+    except ValueError:  # a chunk with a single class, for AUC
+        return float("nan")
+
+
+def _evaluate_fold(family, params, data: Task, train, valid, context, meter, rounds, result: Evaluation):
+    prep = build_preprocessor(family.preprocessing, data.numeric, data.categorical)
+    model = family.build(dict(params), context)
+    X_train, y_train = data.X.iloc[train], data.y[train]
+    X_valid, y_valid = data.X.iloc[valid], data.y[valid]
+
+    token = meter.start()
+    t0 = time.perf_counter()
+    Xt = prep.fit_transform(X_train, y_train)
+    if rounds is not None and family.early_stopping is not None:
+        Xv = prep.transform(X_valid)
+        result.rounds_used.append(family.early_stopping(model, Xt, y_train, Xv, y_valid, rounds))
+    else:
+        model.fit(Xt, y_train)
+    t1 = time.perf_counter()
+    fit_reading = meter.stop(token)
+
+    token = meter.start()
+    Xv = prep.transform(X_valid)
+    if data.task == "regression":
+        pred, proba = model.predict(Xv), None
+    else:
+        proba = _full_proba(model.predict_proba(Xv), model.classes_, data.n_classes)
+        pred = proba.argmax(axis=1)
+    t2 = time.perf_counter()
+    predict_reading = meter.stop(token)
+
+    result.scores.append(data.metric.score(y_valid, pred, proba))
+    result.fit_joules += fit_reading.joules
+    result.fit_cpu_s += fit_reading.cpu_seconds
+    result.memory_joules += fit_reading.memory_joules + predict_reading.memory_joules
+    result.predict_joules += predict_reading.joules
+    result.fit_seconds += t1 - t0
+    result.predict_seconds += t2 - t1
+    result.predicted_rows += len(valid)
+    return y_valid, pred, proba
+
+
+def _full_proba(proba: np.ndarray, classes: np.ndarray, n_classes: int) -> np.ndarray:
+    """Probabilities over all classes, when a subsample lacked some of them."""
+    if proba.shape[1] == n_classes:
+        return proba
+    full = np.zeros((len(proba), n_classes))
+    full[:, np.asarray(classes, dtype=int)] = proba
+    return full

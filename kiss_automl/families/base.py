@@ -1,0 +1,69 @@
+"""What a model family is: data that the search reads, plus one factory function."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from optuna.distributions import BaseDistribution
+
+TASK_KINDS = ("classification", "regression")
+
+
+def task_kind(task: str) -> str:
+    """'classification' for binary and multiclass tasks, else 'regression'."""
+    return "regression" if task == "regression" else "classification"
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a factory needs besides the hyperparameters."""
+
+    task: str
+    random_state: int
+    n_threads: int = 1
+    device: str = "auto"
+
+
+# fit_with_validation(model, X_train, y_train, X_valid, y_valid, rounds) -> rounds actually used
+EarlyStopper = Callable[[Any, Any, Any, Any, Any, int], int]
+
+
+@dataclass(frozen=True)
+class Family:
+    """One model family: a factory, an optuna search space and low-cost starting points.
+
+    Parameters
+    ----------
+    name : registry key, also the leaderboard's `family` column.
+    group : the cost rung it belongs to (baseline, linear, forest, boosted, neural).
+    preprocessing : 'onehot' (impute, scale, one-hot), 'ordinal' (impute, ordinal codes)
+        or 'native' (categoricals passed as pandas categories).
+    build : factory ``build(params, context) -> unfitted estimator``.
+    spaces : per task kind, hyperparameter name → optuna distribution.
+    starts : per task kind, configurations tried before optuna proposes, cheapest first.
+    requires : modules that must import for the family to be usable.
+    early_stopping : when set, used in holdout mode to stop boosting on the validation rows;
+        the parameter ``rounds_param`` then holds the rounds actually used.
+    """
+
+    name: str
+    group: str
+    preprocessing: str
+    build: Callable[[Mapping[str, Any], BuildContext], Any]
+    spaces: Mapping[str, Mapping[str, BaseDistribution]] = field(default_factory=dict)
+    starts: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+    early_stopping: EarlyStopper | None = None
+    rounds_param: str = "n_estimators"
+
+    def space(self, task: str) -> Mapping[str, BaseDistribution]:
+        return self.spaces.get(task_kind(task), {})
+
+    def start_configs(self, task: str) -> tuple[Mapping[str, Any], ...]:
+        return self.starts.get(task_kind(task), ({},))
+
+    def missing_requirements(self) -> list[str]:
+        """Modules this family needs that cannot be found (checked without importing)."""
+        return [m for m in self.requires if importlib.util.find_spec(m) is None]

@@ -1,0 +1,113 @@
+"""Gradient-boosted trees: LightGBM and XGBoost, categoricals handled natively.
+
+Both start from a low-cost configuration (few rounds, small trees), then their library
+defaults, then optuna's proposals. In holdout mode boosting stops early on the
+validation rows and the rounds actually used are what gets refit.
+"""
+
+from __future__ import annotations
+
+from optuna.distributions import FloatDistribution, IntDistribution
+
+from .base import BuildContext, Family
+
+LGBM_SPACE = {
+    "n_estimators": IntDistribution(8, 2048, log=True),
+    "learning_rate": FloatDistribution(0.01, 0.3, log=True),
+    "num_leaves": IntDistribution(4, 256, log=True),
+    "min_child_samples": IntDistribution(2, 100, log=True),
+    "colsample_bytree": FloatDistribution(0.3, 1.0),
+    "subsample": FloatDistribution(0.5, 1.0),
+    "reg_lambda": FloatDistribution(1e-3, 10.0, log=True),
+}
+LGBM_STARTS = (
+    {"n_estimators": 32, "learning_rate": 0.1, "num_leaves": 8, "min_child_samples": 20,
+     "colsample_bytree": 1.0, "subsample": 1.0, "reg_lambda": 0.001},
+    # LightGBM's own defaults: the bar every tabular AutoML must clear.
+    {"n_estimators": 100, "learning_rate": 0.1, "num_leaves": 31, "min_child_samples": 20,
+     "colsample_bytree": 1.0, "subsample": 1.0, "reg_lambda": 0.001},
+)
+
+XGB_SPACE = {
+    "n_estimators": IntDistribution(8, 2048, log=True),
+    "learning_rate": FloatDistribution(0.01, 0.3, log=True),
+    "max_depth": IntDistribution(2, 10),
+    "min_child_weight": FloatDistribution(0.1, 20.0, log=True),
+    "colsample_bytree": FloatDistribution(0.3, 1.0),
+    "subsample": FloatDistribution(0.5, 1.0),
+    "reg_lambda": FloatDistribution(1e-3, 10.0, log=True),
+}
+XGB_STARTS = (
+    {"n_estimators": 32, "learning_rate": 0.1, "max_depth": 3, "min_child_weight": 1.0,
+     "colsample_bytree": 1.0, "subsample": 1.0, "reg_lambda": 1.0},
+    {"n_estimators": 100, "learning_rate": 0.1, "max_depth": 6, "min_child_weight": 1.0,
+     "colsample_bytree": 1.0, "subsample": 1.0, "reg_lambda": 1.0},
+)
+
+
+def build_lightgbm(params: dict, context: BuildContext):
+    import lightgbm
+
+    cls = lightgbm.LGBMRegressor if context.task == "regression" else lightgbm.LGBMClassifier
+    params = {**LGBM_STARTS[0], **params}
+    return cls(
+        **params,
+        subsample_freq=1 if params["subsample"] < 1.0 else 0,
+        n_jobs=context.n_threads,
+        random_state=context.random_state,
+        verbose=-1,
+    )
+
+
+def early_stop_lightgbm(model, X_train, y_train, X_valid, y_valid, rounds: int) -> int:
+    import lightgbm
+
+    model.fit(X_train, y_train, eval_set=[(X_valid, y_valid)],
+              callbacks=[lightgbm.early_stopping(rounds, verbose=False)])
+    return max(1, int(model.best_iteration_ or model.n_estimators))
+
+
+def build_xgboost(params: dict, context: BuildContext):
+    import xgboost
+
+    cls = xgboost.XGBRegressor if context.task == "regression" else xgboost.XGBClassifier
+    return cls(
+        **{**XGB_STARTS[0], **params},
+        tree_method="hist",
+        enable_categorical=True,
+        n_jobs=context.n_threads,
+        random_state=context.random_state,
+        verbosity=0,
+    )
+
+
+def early_stop_xgboost(model, X_train, y_train, X_valid, y_valid, rounds: int) -> int:
+    model.set_params(early_stopping_rounds=rounds)
+    model.fit(X_train, y_train, eval_set=[(X_valid, y_valid)], verbose=False)
+    used = int(model.best_iteration) + 1
+    # The refit has no validation rows: it must not look for them.
+    model.set_params(early_stopping_rounds=None)
+    return used
+
+
+LIGHTGBM = Family(
+    name="lightgbm",
+    group="boosted",
+    preprocessing="native",
+    build=build_lightgbm,
+    spaces={"classification": LGBM_SPACE, "regression": LGBM_SPACE},
+    starts={"classification": LGBM_STARTS, "regression": LGBM_STARTS},
+    requires=("lightgbm",),
+    early_stopping=early_stop_lightgbm,
+)
+
+XGBOOST = Family(
+    name="xgboost",
+    group="boosted",
+    preprocessing="native",
+    build=build_xgboost,
+    spaces={"classification": XGB_SPACE, "regression": XGB_SPACE},
+    starts={"classification": XGB_STARTS, "regression": XGB_STARTS},
+    requires=("xgboost",),
+    early_stopping=early_stop_xgboost,
+)

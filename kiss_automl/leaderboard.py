@@ -1,0 +1,83 @@
+"""Candidates → the leaderboard: a DataFrame, and its CSV, JSON, Markdown and table forms."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Iterable
+
+import pandas as pd
+
+# The contract's columns first (DESIGN.md), then what else serves users.
+COLUMNS = [
+    "rank", "family", "rung", "params", "score", "score_std", "fit_energy_j",
+    "predict_energy_j_per_1k", "co2_g", "fit_time_s", "n_rows", "status", "error",
+    "selected", "trial", "phase", "predict_ms_per_1k", "cpu_s", "memory_energy_j",
+    "subsample_fraction", "cumulative_energy_j",
+]
+FORMATS = ("table", "csv", "json", "markdown")
+
+
+def to_frame(candidates: Iterable, n_train: int) -> pd.DataFrame:
+    """One row per candidate (failed ones too), best first; ranks count only successful rows."""
+    rows = []
+    for c in candidates:
+        e = c.evaluation
+        per_1k = 1000.0 / e.predicted_rows if e.predicted_rows else math.nan
+        rows.append({
+            "family": c.family, "rung": c.rung, "params": json.dumps(c.params, sort_keys=True),
+            "score": c.score, "score_std": c.score_std, "fit_energy_j": e.fit_joules,
+            "predict_energy_j_per_1k": e.predict_joules * per_1k, "co2_g": c.co2_g,
+            "fit_time_s": e.fit_seconds, "n_rows": c.n_rows, "status": e.status, "error": e.error,
+            "selected": c.selected, "trial": c.trial, "phase": c.phase,
+            "predict_ms_per_1k": e.predict_seconds * 1000.0 * per_1k, "cpu_s": e.fit_cpu_s,
+            "memory_energy_j": e.memory_joules, "subsample_fraction": c.n_rows / max(n_train, 1),
+            "cumulative_energy_j": c.cumulative_joules, "_signed": c.signed,
+        })
+    frame = pd.DataFrame(rows, columns=[col for col in COLUMNS if col != "rank"] + ["_signed"])
+    ok = frame["status"] == "ok"
+    order = frame.assign(_ok=ok).sort_values(["_ok", "rung", "_signed", "fit_energy_j"],
+                                             ascending=[False, False, False, True], kind="stable")
+    order.insert(0, "rank", pd.array([i + 1 if good else pd.NA for i, good in enumerate(order["_ok"])],
+                                     dtype="Int64"))
+    return order.drop(columns=["_ok", "_signed"]).reset_index(drop=True)[COLUMNS]
+
+
+def render(frame: pd.DataFrame, fmt: str = "table") -> str:
+    """The leaderboard as text in `fmt` (table, csv, json or markdown)."""
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    if fmt == "json":
+        return frame.to_json(orient="records", indent=2)
+    shown = _display(frame)
+    if fmt == "markdown":
+        header = "| " + " | ".join(shown.columns) + " |"
+        rule = "|" + "|".join("---:" if _numeric(shown[c]) else "---" for c in shown.columns) + "|"
+        body = ["| " + " | ".join(str(v) for v in row) + " |" for row in shown.itertuples(index=False)]
+        return "\n".join([header, rule, *body]) + "\n"
+    if fmt == "table":
+        return shown.to_string(index=False) + "\n"
+    raise ValueError(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+DISPLAY = ["rank", "family", "rung", "n_rows", "score", "score_std", "fit_energy_j",
+           "predict_energy_j_per_1k", "co2_g", "fit_time_s", "status", "selected", "params"]
+
+
+def _display(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rounded, human-sized columns for tables and Markdown; errors replace params on failures."""
+    shown = frame[DISPLAY].copy()
+    for col, digits in (("score", 4), ("score_std", 4), ("fit_energy_j", 3), ("predict_energy_j_per_1k", 4),
+                        ("co2_g", 5), ("fit_time_s", 2)):
+        shown[col] = shown[col].map(lambda v, d=digits: "" if pd.isna(v) else f"{v:.{d}g}" if abs(v) < 1e-3
+                                    else f"{v:.{d}f}")
+    failed = frame["status"] != "ok"
+    shown["params"] = frame["params"].where(~failed, frame["error"]).map(lambda s: s if len(s) <= 70 else s[:67] + "...")
+    shown["selected"] = frame["selected"].map(lambda s: "*" if s else "")
+    shown["rank"] = frame["rank"].map(lambda r: "" if pd.isna(r) else str(r))
+    return shown
+
+
+def _numeric(series: pd.Series) -> bool:
+    return series.name in ("rank", "rung", "n_rows", "score", "score_std", "fit_energy_j",
+                           "predict_energy_j_per_1k", "co2_g", "fit_time_s")

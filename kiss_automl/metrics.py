@@ -1,0 +1,80 @@
+"""Scoring metrics as data: name → function, task types, direction.
+
+Scores are kept in the metric's own units (an RMSE stays positive); `signed` turns a score
+into "higher is better" for ranking and for the plateau rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from sklearn import metrics as skm
+
+from .errors import ConfigError
+
+CLASSIFICATION = frozenset({"binary", "multiclass"})
+REGRESSION = frozenset({"regression"})
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    tasks: frozenset
+    greater_is_better: bool
+    needs_proba: bool
+    fn: Callable[..., float]
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray | None, proba: np.ndarray | None) -> float:
+        """Score predictions (class indices or values) or probabilities, per `needs_proba`."""
+        return float(self.fn(y_true, proba if self.needs_proba else y_pred))
+
+    def signed(self, value: float) -> float:
+        """The score with the sign that makes larger better."""
+        return value if self.greater_is_better else -value
+
+
+def _roc_auc(y_true: np.ndarray, proba: np.ndarray) -> float:
+    if proba.shape[1] == 2:
+        return skm.roc_auc_score(y_true, proba[:, 1])
+    return skm.roc_auc_score(y_true, proba, multi_class="ovr", labels=np.arange(proba.shape[1]))
+
+
+def _log_loss(y_true: np.ndarray, proba: np.ndarray) -> float:
+    return skm.log_loss(y_true, proba, labels=np.arange(proba.shape[1]))
+
+
+def _rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.sqrt(skm.mean_squared_error(y_true, y_pred)))
+
+
+def _f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return skm.f1_score(y_true, y_pred, average="binary" if y_true.max() <= 1 else "macro")
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("accuracy", CLASSIFICATION, True, False, skm.accuracy_score),
+        Metric("balanced_accuracy", CLASSIFICATION, True, False, skm.balanced_accuracy_score),
+        Metric("f1", CLASSIFICATION, True, False, _f1),
+        Metric("roc_auc", CLASSIFICATION, True, True, _roc_auc),
+        Metric("log_loss", CLASSIFICATION, False, True, _log_loss),
+        Metric("r2", REGRESSION, True, False, skm.r2_score),
+        Metric("rmse", REGRESSION, False, False, _rmse),
+        Metric("mae", REGRESSION, False, False, skm.mean_absolute_error),
+    )
+}
+
+DEFAULT_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "r2"}
+
+
+def get_metric(name: str | None, task: str) -> Metric:
+    """The metric called `name` for `task` (its default when `name` is None)."""
+    name = DEFAULT_METRIC[task] if name is None else name
+    metric = METRICS.get(name)
+    if metric is None or task not in metric.tasks:
+        valid = ", ".join(m for m, spec in METRICS.items() if task in spec.tasks)
+        raise ConfigError(f"Unknown metric '{name}' for a {task} task; choose one of: {valid}")
+    return metric

@@ -1,0 +1,112 @@
+"""The output folder: written atomically (a temporary folder, then a rename), loaded safely.
+
+Layout of DIR: `model.skops` (the fitted pipeline, in skops' format, which runs no code on
+load), `model.json` (what predict needs: format version, task, target, classes, columns),
+`leaderboard.csv` and `run.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import ModelFormatError
+
+FORMAT_VERSION = 1
+MODEL_FILE, META_FILE, BOARD_FILE, RUN_FILE = "model.skops", "model.json", "leaderboard.csv", "run.json"
+# Types a model folder may contain; anything else is refused at load.
+TRUSTED_PREFIXES = ("kiss_automl.", "sklearn.", "lightgbm.", "xgboost.", "numpy.", "scipy.sparse.",
+                    "collections.OrderedDict", "builtins.")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    raise TypeError(f"Cannot write {type(value).__name__} to JSON")
+
+
+def write_json(path: Path, payload: dict) -> None:
+    path.write_text(json.dumps(payload, indent=2, default=_jsonable, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def save(out_dir: str | Path, model, meta: dict, leaderboard: pd.DataFrame, run: dict) -> Path:
+    """Write the folder beside its final place, then swap it in; a crash leaves no half folder."""
+    import skops.io
+
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        skops.io.dump(model, tmp / MODEL_FILE)
+        write_json(tmp / META_FILE, {"format_version": FORMAT_VERSION, "kiss_automl_version": __version__, **meta})
+        leaderboard.to_csv(tmp / BOARD_FILE, index=False)
+        write_json(tmp / RUN_FILE, run)
+        _swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.rename(out, old)
+        os.rename(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(tmp, out)
+
+
+def check_writable_target(out_dir: str | Path) -> None:
+    """Refuse, before any work, to replace a folder that is not a kiss-automl run."""
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / RUN_FILE).exists())):
+        raise ModelFormatError(f"{out} exists and is not a kiss-automl output folder; choose another --out")
+
+
+def read_meta(model_dir: str | Path) -> dict:
+    """model.json, checked for a format this version can read."""
+    path = Path(model_dir) / META_FILE
+    if not path.is_file():
+        raise ModelFormatError(f"{model_dir} is not a kiss-automl model folder (no {META_FILE})")
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFormatError(
+            f"{model_dir} was written in model format {version} by kiss-automl "
+            f"{meta.get('kiss_automl_version', '?')}; this kiss-automl {__version__} reads format {FORMAT_VERSION}")
+    return meta
+
+
+def load(model_dir: str | Path) -> tuple[Any, dict]:
+    """The fitted pipeline and its metadata, refusing any type outside the trusted list."""
+    import skops.io
+
+    meta = read_meta(model_dir)
+    path = Path(model_dir) / MODEL_FILE
+    try:
+        untrusted = skops.io.get_untrusted_types(file=path)
+    except Exception as exc:  # a damaged file: skops raises many kinds
+        raise ModelFormatError(f"Cannot read {path}: {exc}") from None
+    refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+    if refused:
+        raise ModelFormatError(f"{path} holds types that are not trusted: {', '.join(refused)}")
+    return skops.io.load(path, trusted=untrusted), meta
+
+
+def read_table(model_dir: str | Path, name: str = BOARD_FILE) -> pd.DataFrame:
+    path = Path(model_dir) / name
+    if not path.is_file():
+        raise ModelFormatError(f"{model_dir} has no {name}; is it a kiss-automl output folder?")
+    return pd.read_csv(path)

@@ -1,0 +1,309 @@
+"""The search loop: probe each family's low-cost start in cost order, tune with optuna,
+promote the best to more rows, and stop when accuracy per joule plateaus.
+
+The loop owns the order; `stopping` decides when to stop; `evaluation` measures a candidate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping
+
+import numpy as np
+
+from . import stopping
+from .config import SearchConfig
+from .evaluation import EvalPlan, Evaluation, Task, evaluate
+from .families import BuildContext, Family
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Candidate:
+    """One evaluated configuration: a leaderboard row."""
+
+    trial: int
+    family: str
+    rung: int
+    phase: str  # start | tuned | promoted
+    params: dict  # as refit: with the boosting rounds early stopping settled on
+    n_rows: int
+    evaluation: Evaluation
+    search_params: dict = field(default_factory=dict)  # as proposed, before early stopping
+    score: float = math.nan
+    score_std: float = math.nan
+    signed: float = -math.inf
+    cumulative_joules: float = 0.0
+    co2_g: float = 0.0
+    selected: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.evaluation.status == "ok"
+
+
+@dataclass
+class SearchResult:
+    candidates: list[Candidate]
+    stop_reason: str
+    selected: Candidate | None
+    wall_seconds: float
+    plan: EvalPlan
+    skipped_families: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def candidate_seconds(self) -> float:
+        return sum(c.evaluation.fit_seconds + c.evaluation.predict_seconds for c in self.candidates)
+
+
+class StopSearch(Exception):
+    """Raised inside the loop when a stop rule fires; carries the reason."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@contextlib.contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    """Silence optuna's per-trial INFO lines here only, restoring its level afterwards."""
+    import optuna
+
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            yield
+    finally:
+        optuna.logging.set_verbosity(level)
+
+
+class Search:
+    """One search over `families` for `data`, evaluated by `plan`, measured by `meter`.
+
+    `on_event(name, **info)` is called at each step (for progress display); it must be cheap.
+    """
+
+    def __init__(self, data: Task, plan: EvalPlan, config: SearchConfig, families: list[Family],
+                 seed: int, meter, grams_per_joule: float = 0.0,
+                 on_event: Callable[..., None] | None = None):
+        self.data, self.plan, self.config, self.families = data, plan, config, families
+        self.seed, self.meter, self.grams_per_joule = seed, meter, grams_per_joule
+        self.on_event = on_event or (lambda name, **info: None)
+        self.budgets = stopping.Budgets(config.time_budget, config.energy_budget, config.co2_budget,
+                                        config.max_trials)
+        self.candidates: list[Candidate] = []
+        self.curve: list[stopping.Point] = []
+        self.joules = 0.0
+        self.started = 0.0
+        self.studies: dict[str, Any] = {}
+        self.stale: dict[str, int] = {}
+
+    # ---- the loop -------------------------------------------------------------------------
+    def run(self) -> SearchResult:
+        self.started = time.perf_counter()
+        reason = "search_exhausted"
+        self.on_event("start", plan=self.plan, families=[f.name for f in self.families])
+        try:
+            try:
+                with _quiet_optuna():
+                    self._make_studies()
+                    self._probe_starts()
+                    self._tune()
+            except StopSearch as stop:
+                reason = stop.reason
+                if reason in ("plateau", "search_exhausted"):
+                    reason = self._promote_after(reason)
+        except KeyboardInterrupt:
+            reason = "interrupted"
+        selected = self.select()
+        self.on_event("stop", reason=reason, selected=selected)
+        return SearchResult(self.candidates, reason, selected, time.perf_counter() - self.started, self.plan)
+
+    def _promote_after(self, reason: str) -> str:
+        """A plateau at the smallest rung still lets the best candidates move up to more rows."""
+        try:
+            with _quiet_optuna():
+                self._promote()
+        except StopSearch as stop:
+            return stop.reason if stop.reason not in ("plateau", "search_exhausted") else reason
+        return reason
+
+    def _make_studies(self) -> None:
+        import optuna
+
+        for i, family in enumerate(self.families):
+            sampler = optuna.samplers.TPESampler(seed=self.seed + 101 * i, n_startup_trials=4, multivariate=True)
+            study = optuna.create_study(direction="maximize", sampler=sampler)
+            for start in family.start_configs(self.data.task):
+                study.enqueue_trial(dict(start))
+            self.studies[family.name] = study
+            self.stale[family.name] = 0
+
+    def _probe_starts(self) -> None:
+        """Every family's start configurations, in cost order, before any tuning."""
+        self.on_event("phase", phase="probe", rung=0)
+        for family in self.families:
+            for _ in family.start_configs(self.data.task):
+                self._trial(family, phase="start")
+
+    def _tune(self) -> None:
+        """Optuna proposals, each to the family whose next trial looks most worth its energy."""
+        self.on_event("phase", phase="tune", rung=0)
+        while True:
+            family = self._next_family()
+            if family is None:
+                raise StopSearch("search_exhausted")
+            self._trial(family, phase="tuned")
+
+    def _trial(self, family: Family, phase: str) -> Candidate:
+        self._check_budgets()
+        study = self.studies[family.name]
+        trial = study.ask(dict(family.space(self.data.task)))
+        params = {**trial.params}
+        candidate = self._run(family, params, rung=0, phase=phase)
+        if candidate.ok:
+            best_before = self._family_best(family.name, exclude=candidate)
+            self.stale[family.name] = 0 if candidate.signed > best_before + self.config.tol / 2 else \
+                self.stale[family.name] + 1
+            study.tell(trial, candidate.signed)
+        else:
+            self.stale[family.name] += 1
+            study.tell(trial, state=_failed_state())
+        if stopping.plateau_reached(self.curve, self.config.tol, self.config.patience):
+            raise StopSearch("plateau")
+        return candidate
+
+    def _run(self, family: Family, params: dict, rung: int, phase: str) -> Candidate:
+        """Evaluate one configuration at `rung` and record it."""
+        context = BuildContext(self.data.task, self.seed, n_threads=1, device=self.config.device)
+        rounds = self.config.early_stopping_rounds if self.plan.mode == "holdout" else None
+        self.on_event("candidate_start", family=family.name, rung=rung, phase=phase)
+        evaluation = evaluate(family, params, self.data, self.plan, rung, context, self.meter, rounds,
+                              timeout=self.config.trial_timeout)
+        candidate = Candidate(len(self.candidates), family.name, rung, phase, params,
+                              self.plan.rungs[rung], evaluation, search_params=dict(params))
+        if evaluation.rounds_used:
+            candidate.params = {**params, family.rounds_param: int(round(np.mean(evaluation.rounds_used)))}
+        if candidate.ok:
+            candidate.score = float(np.mean(evaluation.scores))
+            candidate.score_std = float(np.std(evaluation.scores)) if len(evaluation.scores) > 1 else \
+                evaluation.chunk_std
+            candidate.signed = self.data.metric.signed(candidate.score)
+        self.joules += evaluation.joules
+        candidate.cumulative_joules = self.joules
+        candidate.co2_g = evaluation.joules * self.grams_per_joule
+        self.candidates.append(candidate)
+        if rung == 0:
+            best = max((c.signed for c in self.candidates if c.ok and c.rung == 0), default=-math.inf)
+            if best > -math.inf:
+                self.curve.append(stopping.Point(self.joules, best))
+        self.on_event("candidate", candidate=candidate, best=self.best(), joules=self.joules,
+                      elapsed=time.perf_counter() - self.started, n_done=len(self.candidates))
+        return candidate
+
+    def _check_budgets(self) -> None:
+        elapsed = time.perf_counter() - self.started
+        reason = stopping.budget_exhausted(self.budgets, elapsed, self.joules,
+                                           self.joules * self.grams_per_joule, len(self.candidates))
+        if reason:
+            raise StopSearch(reason)
+
+    # ---- choices --------------------------------------------------------------------------
+    def _family_best(self, name: str, rung: int = 0, exclude: Candidate | None = None) -> float:
+        return max((c.signed for c in self.candidates
+                    if c.family == name and c.rung == rung and c.ok and c is not exclude), default=-math.inf)
+
+    def _next_family(self) -> Family | None:
+        """The family to tune next: best score, less `tol` per doubling of its cost per trial.
+
+        A family stays eligible while it has a tunable space, is not stale (no improvement in
+        `family_patience` trials) and its best is within reach of the overall best.
+        """
+        rung0 = [c for c in self.candidates if c.rung == 0 and c.ok]
+        if not rung0:
+            return None
+        leader = max(rung0, key=lambda c: c.signed)
+        reach = max(0.01, 2 * leader.score_std if math.isfinite(leader.score_std) else 0.0)
+        costs = {f.name: np.mean([c.evaluation.joules for c in rung0 if c.family == f.name] or [math.inf])
+                 for f in self.families}
+        cheapest = max(min(costs.values()), 1e-9)
+        best_utility, choice = -math.inf, None
+        for family in self.families:
+            best = self._family_best(family.name)
+            if not family.space(self.data.task) or self.stale[family.name] >= self.config.family_patience:
+                continue
+            if best < leader.signed - reach or not math.isfinite(costs[family.name]):
+                continue
+            utility = best - self.config.tol * math.log2(max(costs[family.name], 1e-9) / cheapest)
+            if utility > best_utility:
+                best_utility, choice = utility, family
+        return choice
+
+    def _promote(self) -> None:
+        """Successive halving on rows: re-evaluate the best configurations on larger rungs."""
+        keep = self.config.promote_top
+        for rung in range(1, len(self.plan.rungs)):
+            pool = sorted((c for c in self.candidates if c.rung == rung - 1 and c.ok),
+                          key=lambda c: (-c.signed, c.evaluation.joules))
+            chosen = _distinct(pool, keep)
+            if len(chosen) < 1 or (rung > 1 and len(chosen) < 2):
+                return
+            self.on_event("phase", phase="promote", rung=rung)
+            for previous in chosen:
+                self._check_budgets()
+                family = next(f for f in self.families if f.name == previous.family)
+                self._run(family, _search_params(previous), rung=rung, phase="promoted")
+            keep = max(1, keep // self.config.promote_eta)
+            if keep < 2:
+                return
+
+    # ---- results --------------------------------------------------------------------------
+    def best(self) -> Candidate | None:
+        ok = [c for c in self.candidates if c.ok]
+        if not ok:
+            return None
+        top_rung = max(c.rung for c in ok)
+        return max((c for c in ok if c.rung == top_rung), key=lambda c: (c.signed, -c.evaluation.joules))
+
+    def select(self) -> Candidate | None:
+        """'best' score at the highest rung, or 'simplest': least inference energy within 1 SE."""
+        best = self.best()
+        if best is None or self.config.selection == "best":
+            return best
+        n = max(len(best.evaluation.scores), 5 if len(best.evaluation.scores) == 1 else 1)
+        se = (best.score_std if math.isfinite(best.score_std) else 0.0) / math.sqrt(n)
+        near = [c for c in self.candidates if c.ok and c.rung == best.rung and c.signed >= best.signed - se]
+        return min(near, key=lambda c: (c.evaluation.predict_joules / max(c.evaluation.predicted_rows, 1),
+                                        -c.signed))
+
+
+def _distinct(pool: list[Candidate], k: int) -> list[Candidate]:
+    """The first `k` candidates with different (family, params)."""
+    seen, out = set(), []
+    for c in pool:
+        key = (c.family, repr(sorted(_search_params(c).items())))
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+        if len(out) == k:
+            break
+    return out
+
+
+def _search_params(candidate: Candidate) -> dict:
+    """The configuration as searched: promotion re-runs early stopping from the original cap."""
+    return dict(candidate.search_params)
+
+
+def _failed_state():
+    import optuna
+
+    return optuna.trial.TrialState.FAIL

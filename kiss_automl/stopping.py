@@ -1,0 +1,87 @@
+"""When to stop: the scale-free plateau rule and the budgets. Pure functions, no state.
+
+The plateau rule looks at the best score so far as a function of cumulative joules. With
+E the energy spent so far, the last doubling bought best(E) - best(E/2). The search stops
+when each of the last `patience` doublings bought less than `tol`. Being about doublings,
+the rule means the same on a laptop and on a cluster, for 2 J or 2 MJ.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+
+@dataclass(frozen=True)
+class Point:
+    """The search after one more candidate: energy spent so far and the best signed score."""
+
+    joules: float
+    best: float
+
+
+def best_at(curve: Sequence[Point], joules: float) -> float:
+    """Best score reached with at most `joules` spent (-inf before the first candidate)."""
+    energies = [p.joules for p in curve]
+    i = bisect.bisect_right(energies, joules)
+    return curve[i - 1].best if i else -math.inf
+
+
+def doubling_gains(curve: Sequence[Point], patience: int) -> list[float]:
+    """Score bought by each of the last `patience` doublings of energy, most recent first."""
+    if not curve:
+        return []
+    spent = curve[-1].joules
+    gains = []
+    for j in range(patience):
+        upper = best_at(curve, spent / 2**j)
+        lower = best_at(curve, spent / 2 ** (j + 1))
+        gains.append(upper - lower)
+    return gains
+
+
+def plateau_reached(curve: Sequence[Point], tol: float, patience: int) -> bool:
+    """True when each of the last `patience` doublings of energy bought less than `tol`.
+
+    >>> curve = [Point(1, 0.70), Point(2, 0.80), Point(4, 0.801), Point(8, 0.8015)]
+    >>> plateau_reached(curve, tol=0.002, patience=2)
+    True
+    """
+    gains = doubling_gains(curve, patience)
+    # -inf - x is -inf: a doubling that reaches back before the first point is no evidence.
+    return len(gains) == patience and all(-math.inf < g < tol for g in gains)
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Hard limits; None means no limit."""
+
+    seconds: float | None = None
+    joules: float | None = None
+    co2_g: float | None = None
+    trials: int | None = None
+
+
+def budget_exhausted(budgets: Budgets, seconds: float, joules: float, co2_g: float, trials: int) -> str | None:
+    """The stop reason of the first budget used up, or None."""
+    if budgets.trials is not None and trials >= budgets.trials:
+        return "max_trials"
+    if budgets.seconds is not None and seconds >= budgets.seconds:
+        return "time_budget"
+    if budgets.joules is not None and joules >= budgets.joules:
+        return "energy_budget"
+    if budgets.co2_g is not None and co2_g >= budgets.co2_g:
+        return "co2_budget"
+    return None
+
+
+def next_trial_fits(budgets: Budgets, seconds: float, joules: float, expected_seconds: float,
+                    expected_joules: float) -> bool:
+    """Whether a candidate expected to cost this much still fits in the budgets' remainder."""
+    if budgets.seconds is not None and seconds + expected_seconds > budgets.seconds:
+        return False
+    if budgets.joules is not None and joules + expected_joules > budgets.joules:
+        return False
+    return True

@@ -1,0 +1,456 @@
+"""Column typing: decide once, at fit, what every input column is, and apply it the same way.
+
+:class:`ColumnTyper` is the first step of every pipeline. It turns a raw table
+(a DataFrame read from CSV, or an array) into float64 numeric columns and pandas
+``category`` columns with categories fixed at fit, dropping columns that cannot
+help (all missing, constant, ID-like).
+
+Note: this module is ``kiss_automl.typing``; absolute imports keep the standard
+library's ``typing`` reachable everywhere, including here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.api import guess_datetime_format
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from kiss_automl.data import _preview
+from kiss_automl.errors import DataError
+
+logger = logging.getLogger(__name__)
+
+NUMERIC, BOOLEAN, CATEGORICAL, DATETIME = "numeric", "boolean", "categorical", "datetime"
+
+#: ID-like checks only run on columns with at least this many non-missing values.
+ID_MIN_ROWS = 50
+#: Share of values that must parse as dates for a text column to be read as dates.
+DATE_MIN_SHARE = 0.95
+#: Values checked before committing to a (costly) full-column parse.
+_SAMPLE = 1000
+_DATE_PARTS = ("year", "month", "day", "dayofweek")
+_DT_ATTR = {"dayofweek": "day_of_week"}  # output name -> pandas accessor
+# Integer columns with such names and all-unique values are identifiers.
+_ID_NAME = re.compile(r"(?i:^(id|idx|index|key|uuid|guid|row_?(id|num|number)?|unnamed: ?\d+)$"
+                      r"|[_\s.-]id$)|[a-z0-9]I[dD]$")
+_TRUE = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0}
+
+
+class ColumnTyper(TransformerMixin, BaseEstimator):
+    """Learn a kind for each column and output a clean, consistently typed DataFrame.
+
+    Kinds are numeric, boolean, categorical and datetime. The output has the
+    numeric columns first (float64; booleans as 0/1; dates expanded to
+    ``<col>__year``, ``__month``, ``__day``, ``__dayofweek`` and ``__hour`` when
+    they carry a time), then the categorical columns (``category`` dtype with
+    the categories seen at fit; unseen values become missing).
+
+    Parameters
+    ----------
+    id_like_threshold : float, default 0.95
+        A text column whose share of distinct values among its non-missing
+        values is at least this is ID-like and dropped (when it has at least
+        :data:`ID_MIN_ROWS` values).
+    max_categories : int, default 1000
+        Keep at most this many categories per column, the most frequent ones;
+        rarer values become missing.
+
+    Attributes
+    ----------
+    feature_names_in_ : numpy.ndarray of str
+        Input column names (``x0``, ``x1``, ... for arrays).
+    n_features_in_ : int
+        Number of input columns.
+    kinds_ : dict of str to str
+        Kind of every kept input column, in input order.
+    dropped_ : dict of str to str
+        Dropped input column -> reason.
+    categories_ : dict of str to list of str
+        Categories of every categorical column.
+    datetime_formats_ : dict of str to str
+        strptime format (or "ISO8601") of date columns parsed from text; "" for
+        columns that already had a datetime dtype.
+    datetime_parts_ : dict of str to list of str
+        Parts extracted from every datetime column.
+    numeric_columns_, categorical_columns_ : list of str
+        Output column names, numeric then categorical.
+    notes_ : list of str
+        One-line human notes on what was decided.
+    """
+
+    def __init__(self, *, id_like_threshold: float = 0.95, max_categories: int = 1000):
+        self.id_like_threshold = id_like_threshold
+        self.max_categories = max_categories
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X, y=None) -> "ColumnTyper":
+        """Learn the kind of every column of ``X``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame, numpy.ndarray or list of rows
+            The training features.
+        y : ignored
+
+        Returns
+        -------
+        ColumnTyper
+            This fitted typer.
+
+        Raises
+        ------
+        DataError
+            If ``X`` has no rows, duplicate column names, or no usable column.
+        """
+        frame = _as_frame(X)
+        if len(frame) == 0:
+            raise DataError("The data has no rows; expected at least one row to learn column types")
+        self.feature_names_in_ = np.array(list(frame.columns), dtype=object)
+        self.n_features_in_ = frame.shape[1]
+        self.kinds_, self.dropped_, self.notes_ = {}, {}, []
+        self.categories_, self.datetime_formats_, self.datetime_parts_ = {}, {}, {}
+        for name in frame.columns:
+            self._fit_column(name, frame[name])
+        if not self.kinds_:
+            reasons = "; ".join(f"'{c}': {r}" for c, r in list(self.dropped_.items())[:10])
+            raise DataError(f"No usable feature column: all were dropped ({reasons}); "
+                            "expected at least one informative column")
+        self.numeric_columns_, self.categorical_columns_ = self._output_columns()
+        for note in self.notes_:
+            logger.info(note)
+        return self
+
+    def _fit_column(self, name: str, s: pd.Series) -> None:
+        n_valid = int(s.notna().sum())
+        if n_valid == 0:
+            return self._drop(name, "all values are missing")
+        kind, values, fmt = _detect_kind(s)
+        if kind == NUMERIC and values.dtype.kind in "fc":
+            values = _to_float(values)
+            if np.isnan(values).all():
+                return self._drop(name, "all values are missing or infinite")
+        # One counting pass serves the checks and the categories.
+        counts = values.value_counts(dropna=True, sort=False) if kind == CATEGORICAL else None
+        reason = self._drop_reason(name, kind, values, n_valid, counts)
+        if reason:
+            return self._drop(name, reason)
+        self.kinds_[name] = kind
+        if kind == NUMERIC and not pd.api.types.is_numeric_dtype(s):
+            self.notes_.append(f"Column '{name}' holds numbers stored as text; read as numeric")
+        elif kind == DATETIME:
+            self._fit_datetime(name, values, fmt)
+        elif kind == CATEGORICAL:
+            self._fit_categories(name, counts)
+
+    def _drop(self, name: str, reason: str) -> None:
+        self.dropped_[name] = reason
+        self.notes_.append(f"Dropped column '{name}': {reason}")
+
+    def _drop_reason(self, name: str, kind: str, values, n_valid: int,
+                     counts: pd.Series | None) -> str | None:
+        """Why a column cannot help (constant, ID-like), or None."""
+        if (len(counts) <= 1) if counts is not None else _is_constant(values):
+            return "constant (a single distinct value)"
+        if n_valid < ID_MIN_ROWS:
+            return None
+        if counts is not None and len(counts) >= self.id_like_threshold * n_valid:
+            return f"ID-like ({len(counts) / n_valid:.0%} of its values are distinct)"
+        if kind == NUMERIC and _is_integer_id(name, values):
+            return "ID-like (unique integers that look like a row number or identifier)"
+        return None
+
+    def _fit_datetime(self, name: str, parsed: pd.Series, fmt: str) -> None:
+        self.datetime_formats_[name] = fmt
+        parts = list(_DATE_PARTS)
+        dt = parsed.dt
+        if ((dt.hour != 0) | (dt.minute != 0) | (dt.second != 0)).any():
+            parts.append("hour")
+        self.datetime_parts_[name] = parts
+        how = f" (format {fmt})" if fmt else ""
+        self.notes_.append(f"Column '{name}' holds dates{how}; expanded to "
+                           + ", ".join(f"{name}__{p}" for p in parts))
+
+    def _fit_categories(self, name: str, counts: pd.Series) -> None:
+        if len(counts) > self.max_categories:
+            # Most frequent first; ties broken by value so the choice is reproducible.
+            order = np.lexsort((counts.index.to_numpy(dtype=object).astype(str),
+                                -counts.to_numpy()))
+            counts = counts.iloc[order[: self.max_categories]]
+            self.notes_.append(
+                f"Column '{name}' has {len(order)} categories; kept the "
+                f"{self.max_categories} most frequent, the rest become missing")
+        self.categories_[name] = sorted(str(c) for c in counts.index)
+
+    def _output_columns(self) -> tuple[list[str], list[str]]:
+        numeric, categorical = [], []
+        for name, kind in self.kinds_.items():
+            if kind == DATETIME:
+                numeric.extend(f"{name}__{p}" for p in self.datetime_parts_[name])
+            elif kind == CATEGORICAL:
+                categorical.append(name)
+            else:
+                numeric.append(name)
+        return numeric, categorical
+
+    # ------------------------------------------------------------------ transform
+
+    def transform(self, X) -> pd.DataFrame:
+        """Apply the learned kinds to ``X``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame, numpy.ndarray or list of rows
+            Columns are matched by name; arrays must have as many columns as at fit
+            and are matched by position. Extra columns and columns dropped at fit
+            are ignored.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :attr:`numeric_columns_` as float64, then :attr:`categorical_columns_`
+            as ``category``, with the index of ``X``.
+
+        Raises
+        ------
+        DataError
+            If a column the model needs is missing.
+        """
+        check_is_fitted(self, "kinds_")
+        frame = self._align(X)
+        out: dict[str, object] = {}
+        for name, kind in self.kinds_.items():
+            s = frame[name]
+            if kind == NUMERIC:
+                out[name] = _to_float(pd.to_numeric(s, errors="coerce")
+                                      if not pd.api.types.is_numeric_dtype(s) else s)
+            elif kind == BOOLEAN:
+                out[name] = _bool_to_float(s)
+            elif kind == DATETIME:
+                out.update(self._datetime_columns(name, s))
+        for name in self.categorical_columns_:
+            out[name] = self._categorical(name, frame[name])
+        return pd.DataFrame(out, index=frame.index, columns=self.get_feature_names_out(),
+                            copy=False)
+
+    def _align(self, X) -> pd.DataFrame:
+        """``X`` as a frame with the fit-time names, checking the needed columns are there."""
+        if not isinstance(X, pd.DataFrame):
+            arr = X if isinstance(X, np.ndarray) else np.asarray(X, dtype=object)
+            n_cols = arr.shape[1] if arr.ndim == 2 else -1
+            if n_cols != self.n_features_in_:
+                raise DataError(f"The data has {n_cols} columns; the model was trained on "
+                                f"{self.n_features_in_}")
+            return _as_frame(X, names=list(self.feature_names_in_))
+        frame = _as_frame(X)
+        missing = [c for c in self.kinds_ if c not in frame.columns]
+        if missing:
+            listed = ", ".join(f"'{c}'" for c in missing[:20])
+            noun = "column" if len(missing) == 1 else "columns"
+            raise DataError(f"The {noun} {listed} {'is' if len(missing) == 1 else 'are'} "
+                            f"missing from the data; the model was trained on: "
+                            f"{_preview(list(self.kinds_))}")
+        extra = [c for c in frame.columns
+                 if c not in self.kinds_ and c not in self.dropped_]
+        if extra:
+            logger.info("Ignoring %d column(s) unknown at fit: %s", len(extra), _preview(extra))
+        return frame
+
+    def _datetime_columns(self, name: str, s: pd.Series) -> dict[str, np.ndarray]:
+        dt = _parse_dates(s, self.datetime_formats_[name]).dt
+        return {f"{name}__{p}": _to_float(getattr(dt, _DT_ATTR.get(p, p)))
+                for p in self.datetime_parts_[name]}
+
+    def _categorical(self, name: str, s: pd.Series) -> pd.Categorical:
+        values = _as_text(s)
+        categories = pd.Index(self.categories_[name], dtype="str")
+        # Codes, not values: pandas deprecates values outside the given categories.
+        codes = categories.get_indexer(values)
+        cat = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+        unseen = int(((codes == -1) & values.notna().to_numpy()).sum())
+        if unseen:
+            logger.info("Column '%s': %d value(s) unseen at fit (or rare) read as missing",
+                        name, unseen)
+        return cat
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Output column names: numeric columns, then categorical ones.
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for scikit-learn compatibility.
+
+        Returns
+        -------
+        numpy.ndarray of str
+        """
+        check_is_fitted(self, "kinds_")
+        return np.array(self.numeric_columns_ + self.categorical_columns_, dtype=object)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _as_frame(X, names: list[str] | None = None) -> pd.DataFrame:
+    """A DataFrame with string column names, without copying a DataFrame's data."""
+    if isinstance(X, pd.DataFrame):
+        frame = X
+        if not all(isinstance(c, str) for c in frame.columns):
+            frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
+    else:
+        arr = X if isinstance(X, np.ndarray) else np.asarray(X, dtype=object)
+        if arr.ndim != 2:
+            raise DataError(f"Expected a 2-D table of features; got an array with "
+                            f"{arr.ndim} dimension(s)")
+        names = names or [f"x{i}" for i in range(arr.shape[1])]
+        frame = pd.DataFrame(arr, columns=names)
+        if arr.dtype == object:
+            frame = frame.infer_objects()
+    dupes = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if dupes:
+        raise DataError(f"The data has duplicate column names ({_preview(dupes)}); "
+                        "expected every column name once")
+    return frame
+
+
+def _detect_kind(s: pd.Series) -> tuple[str, pd.Series, str]:
+    """The kind of a column, its values converted for the checks that follow, its date format.
+
+    Text is numeric when every value parses as a number, datetime when at least
+    :data:`DATE_MIN_SHARE` of it parses with one date format, categorical otherwise.
+    Samples are tried first so that most columns cost one full-column pass.
+    """
+    if pd.api.types.is_bool_dtype(s):
+        return BOOLEAN, s, ""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return DATETIME, s, ""
+    if pd.api.types.is_numeric_dtype(s):
+        return NUMERIC, s, ""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return CATEGORICAL, _as_text(s), ""  # the user said so
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "boolean":
+        return BOOLEAN, s, ""
+    valid = s.dropna()
+    sample = valid.iloc[:_SAMPLE]
+    if pd.to_numeric(sample, errors="coerce").notna().all():
+        numbers = pd.to_numeric(s, errors="coerce")
+        if numbers.notna().sum() == len(valid):
+            return NUMERIC, numbers, ""
+    fmt = _date_format(_as_text(sample))
+    if fmt is not None:
+        parsed = _parse_dates(s, fmt)
+        if parsed.notna().sum() >= DATE_MIN_SHARE * len(valid):
+            return DATETIME, parsed, fmt
+    return CATEGORICAL, _as_text(s), ""
+
+
+def _date_format(sample: pd.Series) -> str | None:
+    """A date format that parses at least :data:`DATE_MIN_SHARE` of a text sample, or None.
+
+    Only formats with a year and a month qualify, so month names, weekdays
+    and ranges such as "1-2" stay categorical.
+    """
+    if len(sample) == 0:
+        return None
+    candidates = []
+    for value in sample.iloc[:5]:
+        for dayfirst in (False, True):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "Parsing dates in ... format"
+                fmt = guess_datetime_format(str(value).strip(), dayfirst=dayfirst)
+            has_year_month = fmt and re.search("%[Yy]", fmt) and re.search("%[mbB]", fmt)
+            if has_year_month and fmt not in candidates:
+                candidates.append(fmt)
+    if _looks_like_iso(sample):
+        candidates.append("ISO8601")  # mixes of ISO dates and date-times
+    best, best_share = None, 0.0
+    for fmt in candidates:
+        share = _parse_dates(sample, fmt).notna().mean()
+        if share > best_share:
+            best, best_share = fmt, share
+    return best if best_share >= DATE_MIN_SHARE else None
+
+
+def _parse_dates(s: pd.Series, fmt: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s
+    # No format: the column had a datetime dtype at fit but arrives as text now,
+    # so parse each value ("mixed") rather than guess one format for all.
+    # utc=True: mixed offsets would otherwise fail; naive values are kept as they are.
+    return pd.to_datetime(_as_text(s), format=fmt or "mixed", errors="coerce", utc=True)
+
+
+def _looks_like_iso(sample: pd.Series) -> bool:
+    """ISO8601 parsing accepts bare years ("2020"); require a year-month pattern."""
+    return bool(sample.str.contains(r"\d{4}-\d{1,2}", regex=True).mean() >= DATE_MIN_SHARE)
+
+
+def _is_constant(values) -> bool:
+    """At most one distinct non-missing value; min/max avoids hashing every value."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if s.dtype == object or pd.api.types.is_bool_dtype(s):
+        return s.nunique(dropna=True) <= 1
+    return bool(s.min() == s.max())
+
+
+def _is_integer_id(name: str, values) -> bool:
+    """Unique, complete integers that are a row counter (step 1) or named like an identifier."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if not pd.api.types.is_integer_dtype(s) or s.hasnans:
+        return False
+    if _ID_NAME.search(name):
+        return bool(s.is_unique)
+    return bool(s.is_monotonic_increasing and (np.diff(s.to_numpy()) == 1).all())
+
+
+def _to_float(values) -> np.ndarray:
+    """float64 values with infinities as NaN."""
+    if isinstance(values, pd.Series):
+        out = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        out = np.asarray(values, dtype=np.float64)
+    inf = np.isinf(out)
+    # np.where, not in-place: ``out`` may be a view of the caller's data.
+    return np.where(inf, np.nan, out) if inf.any() else out
+
+
+def _bool_to_float(s: pd.Series) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(s):
+        return s.to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.is_numeric_dtype(s):
+        return _to_float(s)
+    text = _as_text(s).str.strip().str.lower()
+    return text.map(_TRUE).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Values as strings (missing kept missing), so categories compare the same at fit and later.
+
+    Integer-valued floats are written as integers: a code read as 1 in one file
+    and as 1.0 in another (where the column has a missing value) is the same category.
+    """
+    if pd.api.types.is_string_dtype(s) and s.dtype != object:
+        return s
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        text = _as_text(pd.Series(s.cat.categories)).to_numpy(dtype=object)
+        codes = s.cat.codes.to_numpy()
+        return pd.Series(np.where(codes >= 0, text[codes], np.nan), index=s.index, dtype="str")
+    if s.dtype.kind == "f":
+        finite = s[np.isfinite(s)]
+        if (finite == np.round(finite)).all() and (finite.abs() < 2**53).all():
+            return s.where(np.isfinite(s)).astype("Int64").astype("str")
+    return s.astype("str")

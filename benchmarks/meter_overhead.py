@@ -71,6 +71,10 @@ def codecarbon_pair(n: int) -> float:
         tracker.stop()
 
 
+def report(label: str, micros: float, n: int) -> None:
+    print(f"{label:32s} median: {micros:10.2f} us  (n={n})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="iterations for our meters")
@@ -79,12 +83,11 @@ def main() -> None:
 
     auto = make_meter()
     print(f"machine: {os.cpu_count()} hardware threads; make_meter() -> {auto.method}")
-    print(f"make_meter()            median start+stop: {median_us(meter_pair(auto), args.n):10.2f} us  (n={args.n})")
-    cpu = CpuTimeMeter()
-    print(f"CpuTimeMeter            median start+stop: {median_us(meter_pair(cpu), args.n):10.2f} us  (n={args.n})")
+    report("make_meter()", median_us(meter_pair(auto), args.n), args.n)
+    report("CpuTimeMeter", median_us(meter_pair(CpuTimeMeter()), args.n), args.n)
     with tempfile.TemporaryDirectory() as tmp:
         rapl = RaplMeter(fake_rapl_root(Path(tmp)))
-        print(f"RaplMeter (fake tree)   median start+stop: {median_us(meter_pair(rapl), args.n):10.2f} us  (n={args.n})")
+        report("RaplMeter (fake tree)", median_us(meter_pair(rapl), args.n), args.n)
     with tempfile.TemporaryDirectory() as tmp:
         cwd = os.getcwd()
         os.chdir(tmp)  # in case codecarbon writes anything, keep it out of the repo
@@ -92,7 +95,7 @@ def main() -> None:
             cc = codecarbon_pair(args.n_codecarbon)
         finally:
             os.chdir(cwd)
-    print(f"codecarbon start/stop_task median:         {cc:10.2f} us  (n={args.n_codecarbon})")
+    report("codecarbon start_task+stop_task", cc, args.n_codecarbon)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,9 @@ class SearchConfig:
     trial_timeout: float | None = 300.0
     tol: float = 0.002
     patience: int = 2
+    noise_aware: bool = True
     family_patience: int = 4
+    always_probe: tuple[str, ...] = ("baseline", "linear", "random_forest", "lightgbm")
     cv: int | str = "auto"
     small_data_rows: int = 2000
     small_data_folds: int = 5
@@ -111,19 +113,24 @@ def validate(config: SearchConfig) -> SearchConfig:
     for name, choices in _CHOICES.items():
         if values[name] not in choices:
             raise ConfigError(f"'{name}' must be one of {', '.join(choices)}, got {values[name]!r}")
+    if not isinstance(values["noise_aware"], bool):
+        raise ConfigError(f"'noise_aware' must be true or false, got {values['noise_aware']!r}")
     values["families"] = _check_families(values["families"])
+    values["always_probe"] = _check_families(values["always_probe"], "always_probe", allow_empty=True)
     values["cv"] = _check_cv(values["cv"])
     return SearchConfig(**values)
 
 
-def _check_families(families: Any) -> tuple[str, ...]:
+def _check_families(families: Any, name: str = "families", allow_empty: bool = False) -> tuple[str, ...]:
     if isinstance(families, str):
         families = [families]
-    if not isinstance(families, (list, tuple)) or not families:
-        raise ConfigError(f"'families' must be a non-empty list, got {families!r}")
+    if families is None and allow_empty:
+        families = []
+    if not isinstance(families, (list, tuple)) or not (families or allow_empty):
+        raise ConfigError(f"'{name}' must be a non-empty list of model families, got {families!r}")
     unknown = [f for f in families if f not in ALL_FAMILIES]
     if unknown:
-        raise ConfigError(f"Unknown model families {unknown}; known: {', '.join(ALL_FAMILIES)}")
+        raise ConfigError(f"Unknown model families {unknown} in '{name}'; known: {', '.join(ALL_FAMILIES)}")
     # Cost order is the registry's, whatever order the user wrote.
     return tuple(f for f in ALL_FAMILIES if f in families)
 

@@ -30,7 +30,8 @@ from kiss_automl.errors import ConfigError, DataError
 logger = logging.getLogger(__name__)
 
 #: Tokens read as missing values, on top of pandas' defaults ("", "NA", "NaN", "null", ...).
-MISSING_TOKENS = ["", "NA", "N/A", "n/a", "nan", "NaN", "null", "NULL", "?", "None"]  # not "-": it is a real label in many data sets (credit-approval)
+#: Not "-": it is a real label in many data sets (credit-approval).
+MISSING_TOKENS = ["", "NA", "N/A", "n/a", "nan", "NaN", "null", "NULL", "?", "None"]
 
 #: Delimiters the sniffer may choose from.
 DELIMITERS = ",;\t|"

@@ -23,7 +23,7 @@ from .families import REGISTRY, BuildContext, Family
 from .metrics import get_metric
 from .preprocess import build_preprocessor
 from .search import Search, SearchResult
-from .typing import ColumnTyper
+from .columns import ColumnTyper
 
 logger = logging.getLogger(__name__)
 

@@ -84,6 +84,8 @@ class _KissBase(BaseEstimator):
         return carbon_intensity(self.country, self.region)
 
     def _validate_fit(self, X, y) -> tuple[pd.DataFrame, np.ndarray]:
+        if getattr(X, "shape", (2,))[0] == 1:
+            raise DataError("Got 1 sample; a search needs at least two rows per fold")
         if isinstance(X, pd.DataFrame):
             validate_data(self, X, y, skip_check_array=True)
             if X.shape[0] == 0 or X.shape[1] == 0:
@@ -113,6 +115,10 @@ def _array_frame(X: np.ndarray) -> pd.DataFrame:
         except ValueError:  # real strings: the column typer deals with them
             pass
     return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+
+
+def _show(value) -> str:
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _default_meter():
@@ -169,18 +175,20 @@ class KissClassifier(ClassifierMixin, _KissBase):
         encoder = LabelEncoder().fit(y.to_numpy())
         self.classes_ = encoder.classes_
         if len(self.classes_) < 2:
-            raise DataError(f"The target has a single class ({self.classes_[0]!r}); "
+            raise DataError(f"The target has one class only ({_show(self.classes_[0])}); "
                             "a classifier needs at least two classes")
         return encoder.transform(y.to_numpy()).astype(np.int64), (
             "binary" if len(self.classes_) == 2 else "multiclass")
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns in the order of `classes_`."""
-        return self.model_.predict_proba(self._validate_predict(X))
+        frame = self._validate_predict(X)
+        return self.model_.predict_proba(frame)
 
     def predict(self, X) -> np.ndarray:
         """Predicted class labels."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class KissRegressor(RegressorMixin, _KissBase):
@@ -206,4 +214,5 @@ class KissRegressor(RegressorMixin, _KissBase):
 
     def predict(self, X) -> np.ndarray:
         """Predicted values."""
-        return np.asarray(self.model_.predict(self._validate_predict(X)), dtype=np.float64)
+        frame = self._validate_predict(X)
+        return np.asarray(self.model_.predict(frame), dtype=np.float64)

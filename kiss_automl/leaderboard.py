@@ -36,7 +36,7 @@ def to_frame(candidates: Iterable, n_train: int) -> pd.DataFrame:
         })
     frame = pd.DataFrame(rows, columns=[col for col in COLUMNS if col != "rank"] + ["_signed"])
     ok = frame["status"] == "ok"
-    order = frame.assign(_ok=ok).sort_values(["_ok", "rung", "_signed", "fit_energy_j"],
+    order = frame.assign(_ok=ok).sort_values(["_ok", "rung", "_signed", "trial"],
                                              ascending=[False, False, False, True], kind="stable")
     order.insert(0, "rank", pd.array([i + 1 if good else pd.NA for i, good in enumerate(order["_ok"])],
                                      dtype="Int64"))

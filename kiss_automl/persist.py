@@ -46,6 +46,7 @@ def save(out_dir: str | Path, model, meta: dict, leaderboard: pd.DataFrame, run:
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp's 0700 would make a shared run folder unreadable to others
     try:
         skops.io.dump(model, tmp / MODEL_FILE)
         write_json(tmp / META_FILE, {"format_version": FORMAT_VERSION, "kiss_automl_version": __version__, **meta})

@@ -177,9 +177,28 @@ class Search:
         else:
             self.stale[family.name] += 1
             study.tell(trial, state=_failed_state())
-        if stopping.plateau_reached(self.curve, self.config.tol, self.config.patience):
+        if self._probes_done() and stopping.plateau_reached(self.curve, self._tol(), self.config.patience):
             raise StopSearch("plateau")
         return candidate
+
+    def _tol(self) -> float:
+        """`tol`, or the best score's standard error when larger: a gain within the noise of
+        cross-validation is no gain (small data would otherwise chase noise for ever)."""
+        best = self.best()
+        if best is None or not self.config.noise_aware or not math.isfinite(best.score_std):
+            return self.config.tol
+        folds = len(best.evaluation.scores)
+        se = best.score_std / math.sqrt(folds if folds > 1 else 5)
+        return max(self.config.tol, se)
+
+    def _probes_done(self) -> bool:
+        """Whether every `always_probe` family has run all its start configurations."""
+        for family in self.families:
+            if family.name in self.config.always_probe:
+                tried = sum(1 for c in self.candidates if c.family == family.name)
+                if tried < len(family.start_configs(self.data.task)):
+                    return False
+        return True
 
     def _run(self, family: Family, params: dict, rung: int, phase: str) -> Candidate:
         """Evaluate one configuration at `rung` and record it."""
@@ -252,7 +271,7 @@ class Search:
         keep = self.config.promote_top
         for rung in range(1, len(self.plan.rungs)):
             pool = sorted((c for c in self.candidates if c.rung == rung - 1 and c.ok),
-                          key=lambda c: (-c.signed, c.evaluation.joules))
+                          key=lambda c: (-c.signed, c.trial))
             chosen = _distinct(pool, keep)
             if len(chosen) < 1 or (rung > 1 and len(chosen) < 2):
                 return
@@ -271,7 +290,8 @@ class Search:
         if not ok:
             return None
         top_rung = max(c.rung for c in ok)
-        return max((c for c in ok if c.rung == top_rung), key=lambda c: (c.signed, -c.evaluation.joules))
+        # Ties go to the earlier candidate, the cheaper by cost order: deterministic, unlike joules.
+        return max((c for c in ok if c.rung == top_rung), key=lambda c: (c.signed, -c.trial))
 
     def select(self) -> Candidate | None:
         """'best' score at the highest rung, or 'simplest': least inference energy within 1 SE."""

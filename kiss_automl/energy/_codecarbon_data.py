@@ -68,7 +68,7 @@ def codecarbon_data_file(relative: str) -> Path:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_codecarbon_json(relative: str) -> Any:
     """Load (once) and return a JSON table from codecarbon's data folder.
 

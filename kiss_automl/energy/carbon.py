@@ -58,7 +58,8 @@ class CarbonIntensity:
     country : str
         ISO-3 code, or ``"World"`` for the world average.
     region : str or None
-        Region used, lower-case (state, province or bidding zone), if any.
+        Region used, as codecarbon's tables name it (lower case: ``"california"``
+        for ``"CA"``, ``"se3"``...), if any.
     source : str
         Where the figure comes from.
     """
@@ -120,8 +121,8 @@ def _world_average(note: str = "") -> CarbonIntensity:
     return CarbonIntensity(float(table["world_average"]), "World", None, source + note)
 
 
-def _region_intensity(iso3: str, region: str) -> tuple[float, str]:
-    """Return (g/kWh, source) for a region, codecarbon's way; KeyError if unknown."""
+def _region_intensity(iso3: str, region: str) -> tuple[float, str, str]:
+    """Return (g/kWh, source, region as codecarbon names it); KeyError if unknown."""
     key = " ".join(region.lower().split())
     if iso3 == "USA":
         states = load_codecarbon_json(USA_REGIONS)
@@ -130,21 +131,23 @@ def _region_intensity(iso3: str, region: str) -> tuple[float, str]:
             for k, v in states.items()
             if not k.startswith("_") and isinstance(v, dict)
         }
-        entry = states[key if key in states and not key.startswith("_") else by_code[key]]
-        return entry["emissions"] * _LBS_PER_MWH_TO_G_PER_KWH, f"codecarbon {USA_REGIONS} (EPA eGRID)"
+        name = key if key in states and not key.startswith("_") else by_code[key]
+        grams = states[name]["emissions"] * _LBS_PER_MWH_TO_G_PER_KWH
+        return grams, f"codecarbon {USA_REGIONS} (EPA eGRID)", name
     if iso3 == "CAN":
         mix = load_codecarbon_json(CANADA_REGIONS)[key]
         grams = sum(mix[s] / mix["total"] * g for s, g in _CANADA_SOURCE_G_PER_KWH.items())
-        return grams, f"codecarbon {CANADA_REGIONS} (energy mix)"
+        return grams, f"codecarbon {CANADA_REGIONS} (energy mix)", key
     if iso3 == "CHN":
         name = _CHINA_SUFFIX.sub("", key)
         for code, entry in load_codecarbon_json(CHINA_REGIONS)["data"].items():
             if name in entry["names"] or name == code.lower():
-                return float(entry["emission_factor"]), f"codecarbon {CHINA_REGIONS} (MEE/NBS)"
+                source = f"codecarbon {CHINA_REGIONS} (MEE/NBS)"
+                return float(entry["emission_factor"]), source, entry["names"][0]
         raise KeyError(region)
     if iso3 in _NORDIC_COUNTRIES and key.upper().startswith(_NORDIC_COUNTRIES[iso3]):
         entry = load_codecarbon_json(NORDIC_REGIONS)["data"][key.upper()]
-        return float(entry["emission_factor"]), f"codecarbon {NORDIC_REGIONS} (ENTSO-E)"
+        return float(entry["emission_factor"]), f"codecarbon {NORDIC_REGIONS} (ENTSO-E)", key
     raise KeyError(region)
 
 
@@ -178,14 +181,14 @@ def carbon_intensity(country: str | None = None, region: str | None = None) -> C
     iso3 = resolve_country(country)
     if region is not None and str(region).strip():
         try:
-            grams, source = _region_intensity(iso3, str(region))
+            grams, source, name = _region_intensity(iso3, str(region))
         except (KeyError, TypeError, ZeroDivisionError):
             raise ConfigError(
                 f"Unknown region '{region}' for country {iso3}: regional data exists for US "
                 f"states, Canadian and Chinese provinces, and Nordic bidding zones "
                 f"(SE1-SE4, NO1-NO5, FI)"
             ) from None
-        return CarbonIntensity(float(grams), iso3, " ".join(str(region).lower().split()), source)
+        return CarbonIntensity(float(grams), iso3, name, source)
     entry: dict[str, Any] | None = load_codecarbon_json(GLOBAL_MIX).get(iso3)
     if entry is None or entry.get("carbon_intensity") is None:
         # A real country codecarbon has no data for: it uses the world average too.

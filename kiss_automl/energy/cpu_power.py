@@ -158,7 +158,7 @@ def match_cpu_tdp(model: str, table: tuple[tuple[str, float], ...]) -> tuple[str
     (str, float) or None
         The matching row, or ``None`` when there is no match or it is ambiguous.
     """
-    by_lower = {}
+    by_lower: dict[str, tuple[str, float]] = {}
     for name, tdp in table:
         by_lower.setdefault(name.lower(), (name, tdp))
     cleaned = _clean_model(model)

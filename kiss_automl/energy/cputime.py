@@ -7,6 +7,7 @@ sampling thread: ``start()`` and ``stop()`` cost a few microseconds.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import resource
@@ -42,8 +43,11 @@ class _RssReader:
     def _open(self) -> int | None:
         with self._lock:
             if self._pid != os.getpid():
-                # The old descriptor belongs to the parent's view: drop it, don't close
-                # it twice (the parent still owns its own copy).
+                # After a fork the inherited descriptor still shows the parent's
+                # memory. Closing the child's copy leaves the parent's open.
+                if self._fd is not None:
+                    with contextlib.suppress(OSError):
+                        os.close(self._fd)
                 try:
                     self._fd = os.open(_STATM, os.O_RDONLY)
                 except OSError:
@@ -118,7 +122,14 @@ class CpuTimeMeter:
                 "source": power.source,
             }
         else:
-            constants = {"threads": os.cpu_count() or 1, "source": "user"}
+            # Same keys either way, so reports have a stable schema.
+            constants = {
+                "tdp_w": None,
+                "threads": os.cpu_count() or 1,
+                "cpu_model": None,
+                "matched_cpu": None,
+                "source": "user",
+            }
         for name, val in (("watts_per_core", watts_per_core), ("watts_per_gb", watts_per_gb)):
             if not isinstance(val, (int, float)) or not val >= 0 or val == float("inf"):
                 raise ConfigError(f"{name} must be a finite number >= 0, got {val!r}")

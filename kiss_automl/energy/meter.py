@@ -74,8 +74,13 @@ def measure(meter: Meter) -> Iterator[MeasureBox]:
     token = meter.start()
     try:
         yield box
-    finally:
-        box.reading = meter.stop(token)
+    except BaseException:
+        try:
+            box.reading = meter.stop(token)
+        except Exception as exc:  # never hide the block's own exception behind ours
+            logger.warning("Energy meter failed after the block raised: %s", exc)
+        raise
+    box.reading = meter.stop(token)
 
 
 class CompositeMeter:
@@ -165,7 +170,11 @@ def make_meter(
                 f"Use meter 'auto' or 'cpu-time' instead."
             )
         else:
-            logger.info("No readable RAPL counter under %s: using the CPU-time model", powercap_root)
+            logger.info(
+                "No readable RAPL counter under %s (%d unreadable zone(s)): using the CPU-time model",
+                powercap_root,
+                len(rapl.unreadable),
+            )
     if cpu is None:
         cpu = CpuTimeMeter(watts_per_core)
     if use_gpu:

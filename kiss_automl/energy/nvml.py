@@ -127,7 +127,7 @@ class NvmlMeter:
         nvml = self._nvml
         return [
             nvml.nvmlDeviceGetTotalEnergyConsumption(h) if ok else None
-            for h, ok in zip(self._handles, self._has_counter)
+            for h, ok in zip(self._handles, self._has_counter, strict=True)
         ]
 
     def start(self) -> tuple[float, float, list[int | None]]:
@@ -162,7 +162,7 @@ class NvmlMeter:
         wall_seconds = max(0.0, wall - wall0)
         joules = 0.0
         power_fallback = []
-        for index, handle, b, e in zip(self.indices, self._handles, begin, end):
+        for index, handle, b, e in zip(self.indices, self._handles, begin, end, strict=True):
             if b is not None and e is not None and e > b and wall_seconds >= NVML_ENERGY_UPDATE_PERIOD_S:
                 joules += (e - b) / 1e3
             else:

@@ -14,6 +14,7 @@ zones are skipped, and :meth:`RaplMeter.available` says whether any is left.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -102,12 +103,13 @@ class RaplMeter:
                 continue
             candidates = [entry]
             if match.group(2) is None:
-                try:
-                    candidates += [p for p in entry.iterdir() if _ZONE_DIR.match(p.name)]
-                except OSError:
-                    pass
+                with contextlib.suppress(OSError):
+                    candidates += list(entry.iterdir())
             for path in candidates:
-                ids = tuple(int(g) for g in _ZONE_DIR.match(path.name).groups() if g is not None)
+                zone_match = _ZONE_DIR.match(path.name)
+                if zone_match is None or not path.is_dir():
+                    continue
+                ids = tuple(int(g) for g in zone_match.groups() if g is not None)
                 # Top-level symlinks and nested folders are the same zone: key on realpath.
                 found.setdefault(os.path.realpath(path), (ids, path))
         return sorted(found.values())
@@ -200,7 +202,7 @@ class RaplMeter:
         wall0, cpu0, begin = token
         totals = {"package": 0.0, "dram": 0.0}
         seen: set[tuple[str, int, int]] = set()
-        for zone, b, e in zip(self.zones, begin, end):
+        for zone, b, e in zip(self.zones, begin, end, strict=True):
             # Two differently named counters with identical start and end values
             # mirror each other (multi-die parts): count them once.
             if (zone.kind, b, e) in seen:

@@ -53,7 +53,8 @@ class Reading:
     gpu_joules: float = 0.0
     method: str
     scope: str
-    constants: dict[str, Any] = field(default_factory=dict)
+    # Excluded from hashing (a dict is unhashable) but still compared.
+    constants: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPES:

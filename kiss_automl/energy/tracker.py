@@ -27,7 +27,7 @@ import time
 from types import TracebackType
 from typing import Any
 
-from kiss_automl.energy.carbon import resolve_country
+from kiss_automl.energy.carbon import carbon_intensity, resolve_country
 from kiss_automl.energy.units import JOULES_PER_KWH
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,8 @@ class WholeRunTracker:
     country : str, optional
         Country (ISO-3, ISO-2 or name); ``None`` lets codecarbon use its world average.
     region : str, optional
-        Region passed through to codecarbon (US state, Canadian province...).
+        Region (US state name or code, Canadian or Chinese province, Nordic
+        bidding zone), checked and passed to codecarbon.
     measure_power_secs : float
         codecarbon's sampling interval.
     tracking_mode : {"machine", "process"}
@@ -74,9 +75,10 @@ class WholeRunTracker:
         tracking_mode: str = "machine",
         log_level: str = "error",
     ):
-        # Resolve here so a bad country is a ConfigError at configuration time.
+        # Resolve here so a bad country or region is a ConfigError at configuration
+        # time, and codecarbon gets the spelling its tables use ("CA" -> "california").
         self.country_iso3 = resolve_country(country) if country else None
-        self.region = region
+        self.region = carbon_intensity(self.country_iso3, region).region if region else None
         self.measure_power_secs = measure_power_secs
         self.tracking_mode = tracking_mode
         self.log_level = log_level

@@ -60,10 +60,16 @@ def build_lightgbm(params: dict, context: BuildContext):
 
 
 def early_stop_lightgbm(model, X_train, y_train, X_valid, y_valid, rounds: int) -> int:
+    import inspect
+
     import lightgbm
 
-    model.fit(X_train, y_train, eval_set=[(X_valid, y_valid)],
-              callbacks=[lightgbm.early_stopping(rounds, verbose=False)])
+    # LightGBM 4.7 renamed eval_set to eval_X/eval_y; older releases know only eval_set.
+    if "eval_X" in inspect.signature(model.fit).parameters:
+        validation = {"eval_X": (X_valid,), "eval_y": (y_valid,)}
+    else:
+        validation = {"eval_set": [(X_valid, y_valid)]}
+    model.fit(X_train, y_train, **validation, callbacks=[lightgbm.early_stopping(rounds, verbose=False)])
     return max(1, int(model.best_iteration_ or model.n_estimators))
 
 

@@ -39,18 +39,21 @@ def test_unknown_country_raises(bad):
 
 
 @pytest.mark.parametrize(
-    "country, region, expected",
+    "country, region, expected, name",
     [
-        ("USA", "California", 394.769 * 0.45359237),  # eGRID, lbs/MWh -> g/kWh
-        ("US", "CA", 394.769 * 0.45359237),  # state code
-        ("China", "Beijing", 555.4),
-        ("SE", "SE3", 27.0),
+        ("USA", "California", 394.769 * 0.45359237, "california"),  # eGRID, lbs/MWh -> g/kWh
+        ("US", "CA", 394.769 * 0.45359237, "california"),  # state code
+        ("USA", "new  York", 466.616 * 0.45359237, "new york"),
+        ("China", "Beijing", 555.4, "beijing"),
+        ("CN", "Inner Mongolia Autonomous Region", 647.9, "inner mongolia"),
+        ("SE", "SE3", 27.0, "se3"),
+        ("Finland", "fi", 72.0, "fi"),
     ],
 )
-def test_regions(country, region, expected):
+def test_regions(country, region, expected, name):
     ci = carbon_intensity(country, region)
     assert ci.g_per_kwh == pytest.approx(expected)
-    assert ci.region == region.lower()
+    assert ci.region == name
 
 
 def test_canada_province_uses_fossil_share():

@@ -40,7 +40,10 @@ def test_codecarbon_table_is_found_and_read():
 
 def test_cpu_model_name_reads_cpuinfo(tmp_path):
     info = tmp_path / "cpuinfo"
-    info.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz\n")
+    info.write_text(
+        "processor\t: 0\nvendor_id\t: GenuineIntel\n"
+        "model name\t: Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz\n"
+    )
     assert cp.cpu_model_name(info) == "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz"
     assert cp.cpu_model_name(tmp_path / "missing") is None
 

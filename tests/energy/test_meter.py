@@ -35,9 +35,8 @@ def test_measure_sets_reading_on_exit():
 
 
 def test_measure_records_reading_when_block_raises():
-    with pytest.raises(RuntimeError):
-        with measure(StubMeter()) as box:
-            raise RuntimeError("candidate crashed")
+    with pytest.raises(RuntimeError), measure(StubMeter()) as box:
+        raise RuntimeError("candidate crashed")
     assert box.reading is not None
 
 
@@ -81,3 +80,17 @@ def test_split_by_cpu_share():
     assert sum(split_by_cpu_share(7.0, [0.1, 0.2, 0.3])) == pytest.approx(7.0)
     with pytest.raises(ValueError):
         split_by_cpu_share(1.0, [-1.0, 2.0])
+
+
+def test_measure_does_not_hide_the_block_exception_when_stop_fails():
+    class Broken(StubMeter):
+        def stop(self, token):
+            raise OSError("counter vanished")
+
+    with pytest.raises(KeyError), measure(Broken()):
+        raise KeyError("the real error")
+
+
+def test_readings_are_hashable():
+    r = StubMeter().stop(1)
+    assert hash(r) == hash(StubMeter().stop(1))

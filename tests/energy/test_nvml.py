@@ -23,25 +23,25 @@ class FakeNvml(types.ModuleType):
         self.init_fails = init_fails
         self.shutdowns = 0
 
-    def nvmlInit(self):
+    def nvmlInit(self):  # noqa: N802 (pynvml names)
         if self.init_fails:
             raise self.NVMLError("Driver Not Loaded")
 
-    def nvmlShutdown(self):
+    def nvmlShutdown(self):  # noqa: N802 (pynvml names)
         self.shutdowns += 1
 
-    def nvmlDeviceGetCount(self):
+    def nvmlDeviceGetCount(self):  # noqa: N802 (pynvml names)
         return len(self.energy_mj)
 
-    def nvmlDeviceGetHandleByIndex(self, index):
+    def nvmlDeviceGetHandleByIndex(self, index):  # noqa: N802 (pynvml names)
         return index
 
-    def nvmlDeviceGetTotalEnergyConsumption(self, handle):
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle):  # noqa: N802 (pynvml names)
         if not self.counter:
             raise self.NVMLError("Not Supported")
         return self.energy_mj[handle]
 
-    def nvmlDeviceGetPowerUsage(self, handle):
+    def nvmlDeviceGetPowerUsage(self, handle):  # noqa: N802 (pynvml names)
         return self.power_mw[handle]
 
 

@@ -153,5 +153,5 @@ def test_make_meter_rapl_kinds(tree, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert isinstance(make_meter("auto", powercap_root=str(empty), use_gpu=False), CpuTimeMeter)
-    with pytest.raises(ConfigError, match="rapl.*no RAPL counter is readable"):
+    with pytest.raises(ConfigError, match=r"rapl.*no RAPL counter is readable"):
         make_meter("rapl", powercap_root=str(empty), use_gpu=False)

@@ -97,13 +97,34 @@ def test_tracker_that_produces_no_data_is_an_error(monkeypatch, in_tmp):
 def test_run_exception_propagates(monkeypatch, in_tmp):
     import codecarbon
 
-    monkeypatch.setattr(codecarbon, "OfflineEmissionsTracker", lambda **kw: (_ for _ in ()).throw(RuntimeError("x")))
-    with pytest.raises(KeyError):
-        with WholeRunTracker():
-            raise KeyError("user error")
+    def broken(**kwargs):
+        raise RuntimeError("tracker broken too")
+
+    monkeypatch.setattr(codecarbon, "OfflineEmissionsTracker", broken)
+    with pytest.raises(KeyError), WholeRunTracker():
+        raise KeyError("user error")
 
 
-def test_country_is_resolved_and_checked():
+def test_country_and_region_are_resolved_and_checked():
     assert WholeRunTracker(country="fr").country_iso3 == "FRA"
+    assert WholeRunTracker(country="US", region="CA").region == "california"
     with pytest.raises(ConfigError):
         WholeRunTracker(country="Atlantis")
+    with pytest.raises(ConfigError):
+        WholeRunTracker(country="USA", region="Narnia")
+
+
+def test_region_reaches_codecarbon(monkeypatch, in_tmp):
+    import codecarbon
+
+    seen = {}
+
+    def capture(**kwargs):
+        seen.update(kwargs)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(codecarbon, "OfflineEmissionsTracker", capture)
+    with WholeRunTracker(country="US", region="CA"):
+        pass
+    assert seen["country_iso_code"] == "USA" and seen["region"] == "california"
+    assert seen["allow_multiple_runs"] is True and seen["output_methods"] == []

@@ -1,4 +1,4 @@
-"""Tests of kiss_automl.typing.ColumnTyper."""
+"""Tests of kiss_automl.columns.ColumnTyper."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import skops.io as sio
 from sklearn.base import clone
 
 from kiss_automl.errors import DataError
-from kiss_automl.typing import ColumnTyper
+from kiss_automl.columns import ColumnTyper
 
 N = 100
 
@@ -98,7 +98,7 @@ def test_id_rules_keep_measurements():
 def test_unseen_category_becomes_missing(caplog):
     train = pd.DataFrame({"c": ["a", "b", "a", "b"], "x": [1.0, 2.0, 3.0, 4.0]})
     typer = ColumnTyper().fit(train)
-    with caplog.at_level(logging.INFO, logger="kiss_automl.typing"):
+    with caplog.at_level(logging.INFO, logger="kiss_automl.columns"):
         out = typer.transform(pd.DataFrame({"c": ["a", "z", None], "x": [1.0, 2.0, 3.0]}))
     assert out["c"].tolist()[0] == "a" and out["c"].isna().tolist() == [False, True, True]
     assert list(out["c"].cat.categories) == ["a", "b"]
@@ -123,7 +123,7 @@ def test_missing_column_names_it():
 def test_extra_and_dropped_columns_are_not_required(caplog):
     train = pd.DataFrame({"x": [1.0, 2.0, 3.0], "const": [1, 1, 1]})
     typer = ColumnTyper().fit(train)
-    with caplog.at_level(logging.INFO, logger="kiss_automl.typing"):
+    with caplog.at_level(logging.INFO, logger="kiss_automl.columns"):
         out = typer.transform(pd.DataFrame({"extra": ["a"], "x": [5.0]}))
     assert list(out.columns) == ["x"] and out["x"].tolist() == [5.0]
     assert "extra" in caplog.text

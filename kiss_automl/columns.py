@@ -5,7 +5,7 @@
 ``category`` columns with categories fixed at fit, dropping columns that cannot
 help (all missing, constant, ID-like).
 
-Note: this module is ``kiss_automl.typing``; absolute imports keep the standard
+
 library's ``typing`` reachable everywhere, including here.
 """
 

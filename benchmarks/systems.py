@@ -1,0 +1,196 @@
+"""The systems compared, each as `run(system, row, seed, budget) -> dict`.
+
+`run` is called inside a fresh child process (benchmarks/child.py), so each
+system pays for its own imports. Library imports happen inside the fit
+functions: the peers' venv has no kiss-automl, the main venv no FLAML.
+
+Every fit function takes (X_train, y_train, X_test, task, seed, budget) and
+returns (predictions, positive-class probabilities or None, info dict).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+
+import suite_data
+
+SYSTEMS = ["kiss", "lgbm", "lr", "null", "flaml", "flaml5", "autogluon"]
+# Nominal seconds of search; None = the system's own default (kiss: its config's time_budget).
+DEFAULT_BUDGET = {"kiss": None, "lgbm": None, "lr": None, "null": None,
+                  "flaml": 60.0, "flaml5": 5.0, "autogluon": 60.0}
+PEER_VENV_SYSTEMS = {"flaml", "flaml5", "autogluon"}
+
+
+def _positive_proba(proba, classes, task):
+    if task != "binary" or proba is None:
+        return None
+    return proba[:, 1], classes[1]
+
+
+def fit_kiss(X, y, X_test, task, seed, budget):
+    import kiss_automl
+    from kiss_automl import KissClassifier, KissRegressor
+
+    cls = KissRegressor if task == "regression" else KissClassifier
+    model = cls(time_budget=budget, random_state=seed).fit(X, y)
+    summary = model.search_summary_
+    board = model.leaderboard_
+    info = {
+        "version": kiss_automl.__version__,
+        "stop_reason": model.stop_reason_,
+        "best_family": model.best_family_,
+        "n_candidates": int(len(board)),
+        "search_s": summary["time"]["search_s"],
+        "overhead_fraction": summary["time"]["search_overhead_fraction"],
+        "own_candidates_j": summary["energy"]["candidates_j"],
+        "own_refit_j": summary["energy"]["refit_j"],
+        "own_energy_method": summary["energy"]["method"],
+        "watts_per_core": summary["energy"]["constants"].get("watts_per_core"),
+        "energy_by_family_j": board.groupby("family")["fit_energy_j"].sum().round(4).to_dict(),
+    }
+    pred = model.predict(X_test)
+    proba = model.predict_proba(X_test) if task == "binary" else None
+    return pred, _positive_proba(proba, model.classes_ if proba is not None else None, task), info
+
+
+def _categorical(X, X_test):
+    """Object columns as pandas categories (what a LightGBM user does); safe column names."""
+    X, X_test = X.copy(), X_test.copy()
+    names = suite_data.safe_names(X.columns)
+    X.columns = X_test.columns = names
+    for col in X.columns:
+        if X[col].dtype == object or str(X[col].dtype) in ("str", "string"):
+            X[col] = X[col].astype("category")
+            X_test[col] = X_test[col].astype("category")
+    return X, X_test
+
+
+def fit_lgbm(X, y, X_test, task, seed, budget):
+    import lightgbm
+
+    X, X_test = _categorical(X, X_test)
+    # Library defaults, as a user would call it; random_state only fixes the seed.
+    cls = lightgbm.LGBMRegressor if task == "regression" else lightgbm.LGBMClassifier
+    model = cls(random_state=seed, verbose=-1).fit(X, y)
+    info = {"version": lightgbm.__version__, "n_jobs": str(model.get_params().get("n_jobs"))}
+    pred = model.predict(X_test)
+    proba = model.predict_proba(X_test) if task == "binary" else None
+    return pred, _positive_proba(proba, getattr(model, "classes_", None), task), info
+
+
+def _linear_pipeline(X, task, seed):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numeric = [c for c in X.columns if X[c].dtype.kind in "biuf"]
+    other = [c for c in X.columns if c not in numeric]
+    prep = ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                              OneHotEncoder(handle_unknown="ignore")), other),
+    ])
+    model = Ridge() if task == "regression" else LogisticRegression(max_iter=1000, random_state=seed)
+    return make_pipeline(prep, model)
+
+
+def fit_lr(X, y, X_test, task, seed, budget):
+    import sklearn
+
+    X, X_test = X.copy(), X_test.copy()
+    for col in X.columns:  # strings and missing values: one dtype for the imputer
+        if X[col].dtype.kind not in "biuf":
+            X[col] = X[col].astype(object).where(X[col].notna(), None)
+            X_test[col] = X_test[col].astype(object).where(X_test[col].notna(), None)
+    model = _linear_pipeline(X, task, seed).fit(X, y)
+    pred = model.predict(X_test)
+    proba = model.predict_proba(X_test) if task == "binary" else None
+    return pred, _positive_proba(proba, getattr(model, "classes_", None), task), {"version": sklearn.__version__}
+
+
+def fit_null(X, y, X_test, task, seed, budget):
+    import sklearn
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    model = (DummyRegressor() if task == "regression" else DummyClassifier()).fit(X, y)
+    pred = model.predict(X_test)
+    proba = model.predict_proba(X_test) if task == "binary" else None
+    return pred, _positive_proba(proba, getattr(model, "classes_", None), task), {"version": sklearn.__version__}
+
+
+def fit_flaml(X, y, X_test, task, seed, budget):
+    import flaml
+
+    X, X_test = X.copy(), X_test.copy()
+    X.columns = X_test.columns = suite_data.safe_names(X.columns)
+    automl = flaml.AutoML()
+    flaml_task = "regression" if task == "regression" else "classification"
+    automl.fit(X, y, task=flaml_task, time_budget=budget, metric="r2" if task == "regression" else "accuracy",
+               seed=seed, verbose=0)
+    info = {"version": flaml.__version__, "best_estimator": automl.best_estimator, "time_budget": budget}
+    pred = automl.predict(X_test)
+    proba = automl.predict_proba(X_test) if task == "binary" else None
+    return pred, _positive_proba(proba, getattr(automl, "classes_", None), task), info
+
+
+def fit_autogluon(X, y, X_test, task, seed, budget):
+    import autogluon.tabular
+    from autogluon.tabular import TabularPredictor
+
+    label = "__target__"
+    train = X.copy()
+    train[label] = y.to_numpy()
+    problem = {"binary": "binary", "multiclass": "multiclass", "regression": "regression"}[task]
+    with tempfile.TemporaryDirectory(prefix="kiss-bench-ag-") as path:
+        predictor = TabularPredictor(label=label, problem_type=problem, path=path, verbosity=0,
+                                     eval_metric="r2" if task == "regression" else "accuracy")
+        predictor.fit(train, presets="medium_quality", time_limit=budget)
+        pred = predictor.predict(X_test).to_numpy()
+        proba = None
+        if task == "binary":
+            positive = predictor.positive_class
+            proba = (predictor.predict_proba(X_test)[positive].to_numpy(), positive)
+        info = {"version": autogluon.tabular.__version__, "best_model": predictor.model_best,
+                "time_limit": budget}
+    return pred, proba, info
+
+
+FITTERS = {"kiss": fit_kiss, "lgbm": fit_lgbm, "lr": fit_lr, "null": fit_null,
+           "flaml": fit_flaml, "flaml5": fit_flaml, "autogluon": fit_autogluon}
+
+
+def score(task, y_test, pred, positive) -> dict:
+    """Accuracy (R² for regression) and, for binary tasks, ROC AUC of the positive class."""
+    import numpy as np
+    from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
+
+    if task == "regression":
+        return {"metric": "r2", "score": float(r2_score(y_test, np.asarray(pred, dtype=float))), "roc_auc": None}
+    out = {"metric": "accuracy", "score": float(accuracy_score(np.asarray(y_test), np.asarray(pred))),
+           "roc_auc": None}
+    if positive is not None:
+        proba, label = positive
+        out["roc_auc"] = float(roc_auc_score(np.asarray(y_test) == label, proba))
+    return out
+
+
+def run(system: str, row: dict, seed: int, budget: float | None) -> dict:
+    """Load, split, fit, predict and score one (dataset, system, seed)."""
+    if system not in FITTERS:
+        raise ValueError(f"Unknown system {system!r}; choose from {', '.join(SYSTEMS)}")
+    if budget is None:
+        budget = DEFAULT_BUDGET[system]
+    t0 = time.perf_counter()
+    X, y = suite_data.load(row)
+    X_train, X_test, y_train, y_test = suite_data.split(X, y, row["task"], seed)
+    t1 = time.perf_counter()
+    cpu1 = time.process_time()
+    pred, positive, info = FITTERS[system](X_train, y_train, X_test, row["task"], seed, budget)
+    t2 = time.perf_counter()
+    result = {"load_s": t1 - t0, "fit_predict_s": t2 - t1, "fit_predict_cpu_s": time.process_time() - cpu1,
+              "n_train": len(X_train), "n_test": len(X_test), "budget": budget, "info": info}
+    result.update(score(row["task"], y_test, pred, positive))
+    return result

@@ -1,0 +1,56 @@
+import pytest
+
+from kiss_automl import config
+from kiss_automl.errors import ConfigError
+
+
+@pytest.mark.parametrize("name", ["default", "fast", "thorough"])
+def test_presets_load_and_validate(name):
+    settings = config.load(name)
+    assert settings.families[0] == "baseline"
+    assert settings.tol >= 0
+
+
+def test_default_preset_matches_the_dataclass_defaults():
+    assert config.load("default") == config.SearchConfig()
+
+
+def test_yaml_file_overrides_defaults(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("families: [lightgbm, linear]\nmax_trials: 7\n")
+    settings = config.load(path)
+    assert settings.families == ("linear", "lightgbm")  # cost order, whatever the file's order
+    assert settings.max_trials == 7
+
+
+@pytest.mark.parametrize("values, words", [
+    ({"tol": -1}, "'tol' must be between"),
+    ({"max_trials": 0}, "'max_trials'"),
+    ({"max_trials": 2.5}, "whole number"),
+    ({"time_budget": -5}, "'time_budget' must be"),
+    ({"families": ["catboost"]}, "Unknown model families"),
+    ({"selection": "cheapest"}, "'selection' must be one of"),
+    ({"cv": 1}, "'cv' must be"),
+    ({"colour": "red"}, "Unknown setting(s) colour"),
+    ({"patience": "two"}, "'patience' must be a number"),
+])
+def test_bad_values_get_one_clear_message(values, words):
+    with pytest.raises(ConfigError) as info:
+        config.load(values)
+    assert words in str(info.value)
+
+
+def test_unknown_preset_or_file(tmp_path):
+    with pytest.raises(ConfigError, match="neither a preset"):
+        config.load("no-such-preset")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- a list\n")
+    with pytest.raises(ConfigError, match="must be a mapping"):
+        config.load(bad)
+
+
+def test_replace_ignores_none_and_validates():
+    settings = config.SearchConfig().replace(max_trials=None, time_budget=30)
+    assert settings.time_budget == 30 and settings.max_trials == config.SearchConfig().max_trials
+    with pytest.raises(ConfigError):
+        config.SearchConfig().replace(n_jobs=0)

@@ -1,0 +1,135 @@
+"""The search loop, measured by a fake meter so energies (and so decisions) are exact."""
+
+import numpy as np
+import pytest
+
+from kiss_automl import config, engine
+from kiss_automl.families import REGISTRY, Family
+from kiss_automl.families.boosted import LGBM_STARTS
+
+from .conftest import TINY, FakeMeter
+
+
+def _encoded(y):
+    classes, codes = np.unique(y.astype(str), return_inverse=True)
+    return codes.astype(np.int64)
+
+
+def _run(X, y, task="binary", meter=None, **settings):
+    cfg = config.load({**TINY, **settings})
+    return engine.run(X, y, task, cfg, seed=0, meter=meter or FakeMeter())
+
+
+def test_families_are_probed_in_cost_order_with_low_cost_starts_first(credit):
+    X, y = credit
+    outcome = _run(X, _encoded(y))
+    families = [c.family for c in outcome.result.candidates]
+    assert families == ["baseline", "linear", "lightgbm", "lightgbm"]
+    first_lgbm = outcome.result.candidates[2]
+    assert first_lgbm.params == LGBM_STARTS[0]
+    assert outcome.result.stop_reason == "max_trials"
+
+
+def test_every_candidate_is_a_leaderboard_row_with_the_contract_columns(credit):
+    X, y = credit
+    board = _run(X, _encoded(y)).leaderboard
+    for column in ["rank", "family", "rung", "params", "score", "score_std", "fit_energy_j",
+                   "predict_energy_j_per_1k", "co2_g", "fit_time_s", "n_rows", "status", "error"]:
+        assert column in board.columns
+    assert len(board) == 4
+    assert board["rank"].tolist() == [1, 2, 3, 4]
+    assert board["score"].is_monotonic_decreasing
+    # Two folds, each with a fit and a predict block of 1 J.
+    assert (board["fit_energy_j"] == 2.0).all()
+    assert board["selected"].sum() == 1 and bool(board.loc[0, "selected"])
+
+
+def test_plateau_stops_the_search_before_the_trial_budget(credit):
+    X, y = credit
+    outcome = _run(X, _encoded(y), tol=0.5, max_trials=50)
+    assert outcome.result.stop_reason == "plateau"
+    assert len(outcome.result.candidates) < 50
+
+
+def test_always_probe_holds_the_plateau_until_those_families_ran(credit):
+    X, y = credit
+    outcome = _run(X, _encoded(y), tol=0.5, max_trials=50, always_probe=["lightgbm"])
+    families = [c.family for c in outcome.result.candidates]
+    assert families.count("lightgbm") >= len(LGBM_STARTS)
+
+
+def test_energy_budget_stops_the_search(credit):
+    X, y = credit
+    outcome = _run(X, _encoded(y), max_trials=50, energy_budget=10.0)
+    assert outcome.result.stop_reason == "energy_budget"
+    spent = sum(c.evaluation.joules for c in outcome.result.candidates)
+    assert 10.0 <= spent < 10.0 + 4.0  # stops at the first check past the budget
+
+
+def test_a_failing_family_becomes_failed_rows_and_the_search_goes_on(credit, monkeypatch):
+    def broken(params, context):
+        raise RuntimeError("this family is broken")
+
+    monkeypatch.setitem(REGISTRY, "linear", Family(name="linear", group="linear", preprocessing="onehot",
+                                                   build=broken))
+    X, y = credit
+    outcome = _run(X, _encoded(y))
+    board = outcome.leaderboard
+    failed = board[board["status"] == "failed"]
+    assert len(failed) == 1 and "this family is broken" in failed["error"].iloc[0]
+    assert failed["rank"].isna().all()
+    assert outcome.result.selected.family in ("baseline", "lightgbm")
+
+
+def test_same_seed_and_trial_budget_give_the_same_leaderboard(credit):
+    X, y = credit
+    columns = ["family", "params", "score"]
+    first = _run(X, _encoded(y), max_trials=8).leaderboard[columns]
+    second = _run(X, _encoded(y), max_trials=8).leaderboard[columns]
+    assert first.equals(second)
+
+
+def test_holdout_mode_promotes_the_best_to_more_rows(abalone):
+    X, y = abalone
+    outcome = _run(X, y.to_numpy(float), task="regression", cv="holdout", min_rung_rows=300, rung_factor=3,
+                   max_trials=12, promote_top=3, promote_eta=3, tol=0.0)
+    plan = outcome.result.plan
+    assert plan.mode == "holdout" and plan.rungs[0] == 300 and plan.rungs[-1] == plan.n_train
+    assert outcome.result.stop_reason in ("max_trials", "search_exhausted")
+    promoted = [c for c in outcome.result.candidates if c.phase == "promoted"]
+    if outcome.result.stop_reason != "max_trials":
+        assert promoted and {c.rung for c in promoted} == {1}
+    # The selected candidate comes from the highest rung that was evaluated.
+    top = max(c.rung for c in outcome.result.candidates if c.ok)
+    assert outcome.result.selected.rung == top
+
+
+def test_boosting_rounds_come_from_early_stopping_in_holdout_mode(abalone):
+    X, y = abalone
+    outcome = _run(X, y.to_numpy(float), task="regression", cv="holdout", min_rung_rows=10000, max_trials=4,
+                   early_stopping_rounds=5, families=["lightgbm"])
+    for candidate in outcome.result.candidates:
+        assert candidate.evaluation.rounds_used
+        assert candidate.params["n_estimators"] <= candidate.search_params["n_estimators"]
+
+
+def test_simplest_selection_takes_the_cheapest_predictor_within_one_standard_error(credit):
+    X, y = credit
+    best = _run(X, _encoded(y), max_trials=6, selection="best").result
+    simplest = _run(X, _encoded(y), max_trials=6, selection="simplest").result
+    within = [c for c in simplest.candidates if c.ok and c.signed >= best.selected.signed - best.selected.score_std]
+    assert simplest.selected in within
+    assert simplest.selected.evaluation.predict_joules <= best.selected.evaluation.predict_joules
+
+
+def test_every_candidate_failing_is_an_error(credit, monkeypatch):
+    from kiss_automl.errors import KissError
+
+    def broken(params, context):
+        raise RuntimeError("nope")
+
+    for name in ("baseline", "linear", "lightgbm"):
+        monkeypatch.setitem(REGISTRY, name, Family(name=name, group="x", preprocessing="ordinal", build=broken))
+    X, y = credit
+    with pytest.raises(KissError, match="Every candidate failed"):
+        _run(X, _encoded(y))

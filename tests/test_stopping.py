@@ -1,0 +1,45 @@
+import math
+
+from kiss_automl.stopping import Budgets, Point, best_at, budget_exhausted, doubling_gains, plateau_reached
+
+
+def test_best_at_steps_through_the_curve():
+    curve = [Point(1.0, 0.5), Point(3.0, 0.7), Point(10.0, 0.8)]
+    assert best_at(curve, 0.5) == -math.inf
+    assert best_at(curve, 1.0) == 0.5
+    assert best_at(curve, 9.9) == 0.7
+    assert best_at(curve, 100.0) == 0.8
+
+
+def test_plateau_when_each_doubling_buys_less_than_tol():
+    curve = [Point(1, 0.70), Point(2, 0.80), Point(4, 0.801), Point(8, 0.8015)]
+    assert plateau_reached(curve, tol=0.002, patience=2)
+    assert not plateau_reached(curve, tol=0.0005, patience=2)
+
+
+def test_no_plateau_while_the_last_doubling_still_pays():
+    curve = [Point(1, 0.70), Point(2, 0.70), Point(4, 0.70), Point(8, 0.75)]
+    assert not plateau_reached(curve, tol=0.002, patience=2)
+
+
+def test_no_plateau_without_history_reaching_back_far_enough():
+    # One point: the doubling before it reaches back before the first candidate.
+    assert not plateau_reached([Point(5, 0.9)], tol=0.01, patience=1)
+    assert not plateau_reached([], tol=0.01, patience=1)
+
+
+def test_the_rule_is_scale_free():
+    curve = [Point(1, 0.6), Point(2, 0.8), Point(4, 0.8005), Point(8, 0.801)]
+    scaled = [Point(p.joules * 1e6, p.best) for p in curve]
+    assert plateau_reached(curve, 0.002, 2) == plateau_reached(scaled, 0.002, 2)
+    assert doubling_gains(curve, 3) == doubling_gains(scaled, 3)
+
+
+def test_budgets_name_the_first_limit_reached():
+    budgets = Budgets(seconds=10, joules=100, co2_g=1, trials=5)
+    assert budget_exhausted(budgets, 1, 1, 0, 1) is None
+    assert budget_exhausted(budgets, 1, 1, 0, 5) == "max_trials"
+    assert budget_exhausted(budgets, 11, 1, 0, 1) == "time_budget"
+    assert budget_exhausted(budgets, 1, 100, 0, 1) == "energy_budget"
+    assert budget_exhausted(budgets, 1, 1, 2, 1) == "co2_budget"
+    assert budget_exhausted(Budgets(), 1e9, 1e9, 1e9, 10**9) is None

@@ -1,0 +1,125 @@
+"""The command line: fit → leaderboard → predict on real CSVs, and bad input → exit 2."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kiss_automl.cli import main
+
+from .conftest import DATASETS
+
+MALFORMED = Path(__file__).parent / "malformed"
+FAST = ["--config", "fast", "--max-trials", "5", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "credit"
+    assert main(["fit", str(DATASETS / "credit-approval.csv"), "--target", "class", "--out", str(out), *FAST]) == 0
+    return out
+
+
+def test_fit_writes_model_leaderboard_and_run_record(fitted):
+    assert {p.name for p in fitted.iterdir()} == {"model.skops", "model.json", "leaderboard.csv", "run.json"}
+    board = pd.read_csv(fitted / "leaderboard.csv")
+    assert len(board) == 5 and board["selected"].sum() == 1
+    run = json.loads((fitted / "run.json").read_text())
+    assert run["task"] == "binary" and run["metric"] == "accuracy" and run["stop_reason"] == "max_trials"
+    energy = run["energy"]
+    assert energy["candidates_j"] > 0 and energy["fit_command_j"] >= energy["candidates_j"]
+    assert energy["method"].startswith(("cpu-time-model", "rapl"))
+    assert run["carbon_intensity"]["source"] and run["co2_g"]["candidates"] > 0
+    assert run["seed"] == 0 and run["versions"]["scikit-learn"]
+
+
+@pytest.mark.parametrize("fmt, marker", [("table", "rank"), ("csv", "rank,family,rung"), ("json", '"family"'),
+                                         ("markdown", "| rank |")])
+def test_leaderboard_formats(fitted, capsys, fmt, marker):
+    assert main(["leaderboard", str(fitted), "--format", fmt]) == 0
+    assert marker in capsys.readouterr().out
+
+
+def test_predict_writes_the_target_column_and_probabilities(fitted, tmp_path):
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(fitted), str(DATASETS / "credit-approval.csv"), "--output", str(out)]) == 0
+    pred = pd.read_csv(out)
+    assert list(pred.columns) == ["class", "proba_+", "proba_-"]
+    assert len(pred) == 690 and set(pred["class"]) <= {"+", "-"}
+    truth = pd.read_csv(DATASETS / "credit-approval.csv")["class"]
+    assert (pred["class"] == truth).mean() > 0.8
+
+
+def test_predict_ignores_extra_columns_and_refuses_missing_ones(fitted, tmp_path, capsys):
+    frame = pd.read_csv(DATASETS / "credit-approval.csv")
+    frame.assign(extra=1).to_csv(tmp_path / "extra.csv", index=False)
+    assert main(["predict", str(fitted), str(tmp_path / "extra.csv"), "--output", str(tmp_path / "p.csv")]) == 0
+    frame.drop(columns=["A1"]).to_csv(tmp_path / "missing.csv", index=False)
+    capsys.readouterr()
+    assert main(["predict", str(fitted), str(tmp_path / "missing.csv"), "--output", str(tmp_path / "q.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "A1" in err and "Traceback" not in err
+    assert not (tmp_path / "q.csv").exists()
+
+
+def test_regression_fit_and_predict(tmp_path):
+    out = tmp_path / "abalone"
+    assert main(["fit", str(DATASETS / "abalone.csv"), "--target", "Class_Rings", "--out", str(out), *FAST]) == 0
+    assert json.loads((out / "run.json").read_text())["task"] == "regression"
+    assert main(["predict", str(out), str(DATASETS / "abalone.csv"), "--output", str(tmp_path / "p.csv")]) == 0
+    assert pd.read_csv(tmp_path / "p.csv").columns.tolist() == ["Class_Rings"]
+
+
+def _csv(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+BAD_FITS = {
+    "missing file": (lambda t: t / "nope.csv", ["--target", "y"], "nope.csv"),
+    "empty file": (lambda t: MALFORMED / "empty.csv", ["--target", "y"], "empty"),
+    "header only": (lambda t: MALFORMED / "header_only.csv", ["--target", "y"], "no data rows"),
+    "ragged rows": (lambda t: MALFORMED / "ragged.csv", ["--target", "a"], "fields"),
+    "duplicate columns": (lambda t: MALFORMED / "duplicate_columns.csv", ["--target", "a"], "uplicate"),
+    "binary bytes": (lambda t: MALFORMED / "binary.csv", ["--target", "a"], "not a CSV"),
+    "target absent": (lambda t: DATASETS / "car.csv", ["--target", "price"], "columns are"),
+    "target all missing": (lambda t: _csv(t, "m.csv", "a,y\n1,\n2,\n3,\n"), ["--target", "y"], "missing"),
+    "one class": (lambda t: _csv(t, "o.csv", "a,y\n1,k\n2,k\n3,k\n4,k\n"), ["--target", "y"], "class"),
+    "fewer rows than folds": (lambda t: _csv(t, "f.csv", "a,y\n1,p\n2,q\n3,p\n"), ["--target", "y"], "too few"),
+    "negative budget": (lambda t: DATASETS / "car.csv", ["--target", "class", "--time-budget", "-3"], "time_budget"),
+    "unknown metric": (lambda t: DATASETS / "car.csv", ["--target", "class", "--metric", "r2"], "Unknown metric"),
+    "bad energy unit": (lambda t: DATASETS / "car.csv", ["--target", "class", "--energy-budget", "5 parsecs"],
+                        "energy"),
+    "bad co2 unit": (lambda t: DATASETS / "car.csv", ["--target", "class", "--co2-budget", "lots"], "lots"),
+    "unknown config": (lambda t: DATASETS / "car.csv", ["--target", "class", "--config", "nope"], "preset"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FITS))
+def test_bad_input_exits_2_with_one_line_and_no_output_folder(case, tmp_path, capsys):
+    make_path, options, words = BAD_FITS[case]
+    out = tmp_path / "out"
+    code = main(["fit", str(make_path(tmp_path)), *options, "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err and err[-1].startswith("kiss-automl: error:") and words.lower() in err[-1].lower()
+    assert not any("Traceback" in line for line in err)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_predict_with_a_folder_that_is_not_a_model(tmp_path, capsys):
+    assert main(["predict", str(tmp_path), str(DATASETS / "car.csv"), "--output", str(tmp_path / "p.csv")]) == 2
+    assert "not a kiss-automl model folder" in capsys.readouterr().err
+
+
+def test_console_script_and_module_entry_points(tmp_path):
+    exe = shutil.which("kiss-automl") or str(Path(sys.executable).parent / "kiss-automl")
+    for command in ([exe, "--help"], [sys.executable, "-m", "kiss_automl", "--help"]):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and "fit" in done.stdout and "predict" in done.stdout

@@ -29,13 +29,14 @@ class Charger:
     kind "cpu-time": always the model.
     """
 
-    def __init__(self, kind: str = "auto", watts_per_core: float | None = None):
+    def __init__(self, kind: str = "auto", watts_per_core: float | None = None,
+                 powercap_root: str = "/sys/class/powercap"):
         from kiss_automl.energy import CpuTimeMeter, RaplMeter
 
         model = CpuTimeMeter(watts_per_core)
         self.watts_per_core = model.watts_per_core
         self.constants = model.constants
-        rapl = RaplMeter() if kind == "auto" else None
+        rapl = RaplMeter(powercap_root) if kind == "auto" else None
         self.rapl = rapl if rapl is not None and rapl.available() else None
         self.method = "rapl-package" if self.rapl else f"cpu-time-model({self.watts_per_core:g} W/core)"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -25,8 +26,9 @@ import measure  # noqa: E402
 import suite_data  # noqa: E402
 from systems import DEFAULT_BUDGET, PEER_VENV_SYSTEMS, SYSTEMS  # noqa: E402
 
-PEER_PYTHONS = {"flaml": ["/work/bench-venv/bin/python"], "flaml5": ["/work/bench-venv/bin/python"],
-                "autogluon": ["/work/bench-venv-ag/bin/python", "/work/bench-venv/bin/python"]}
+FLAML_PY = os.path.join(os.environ.get("KISS_BENCH_VENV", "/work/bench-venv"), "bin", "python")
+AG_PY = os.path.join(os.environ.get("KISS_BENCH_VENV_AG", "/work/bench-venv-ag"), "bin", "python")
+PEER_PYTHONS = {"flaml": [FLAML_PY], "flaml5": [FLAML_PY], "autogluon": [AG_PY, FLAML_PY]}
 PEER_MODULE = {"flaml": "flaml", "flaml5": "flaml", "autogluon": "autogluon.tabular"}
 KISS_DEFAULT_BUDGET = 600.0  # kiss-automl's default config time_budget, only used for the timeout
 KEY = ("dataset", "system", "seed")

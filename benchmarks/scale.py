@@ -7,7 +7,8 @@ Data (--source fars, the default): the largest real set of the suite, fars
 (100,968 rows x 29 integer-coded columns, 8 classes). Sizes up to its size
 are random subsamples without replacement; larger sizes resample its rows
 with replacement and jitter AGE by -1/0/+1 (clipped, dtypes unchanged, so kiss
-types every column the same way at every size). --source synthetic uses
+types every column the same way at every size; fars has 11% duplicate rows already, a 1M
+resample ~90%, which flatters holdout scores but not the cost). --source synthetic uses
 sklearn's make_classification(n_features=30, n_informative=12) at every size.
 "rows" is the size before the protocol's stratified 75/25 split: kiss fits 75%.
 
@@ -107,12 +108,13 @@ def write_report(rows: list[dict], out: Path) -> str:
     lines = ["# kiss-automl: cost vs rows\n\n",
              f"Written {time.strftime('%Y-%m-%d %H:%M')}. Data: {rows[0].get('source', '?') if rows else '?'} "
              "(see benchmarks/scale.py: fars subsampled up to its 100,968 rows, resampled with replacement "
-             "and AGE jittered above). Each size runs in its own process, measured from outside; "
+             "and AGE jittered above, so duplicate rows grow there: see dup rows). Each size runs in its own process, measured from outside; "
              f"energy: {method}. rows = size before the 75/25 split.\n\n",
-             "| rows | status | sampling | n_train | wall s | CPU s | J | peak MiB | accuracy | stop | selected "
+             "| rows | status | sampling | dup rows | n_train | wall s | CPU s | J | peak MiB | accuracy | stop | selected "
              "| candidates | overhead |\n", "|---:|---|---|" + "---:|" * 7 + "---|---|---:|---:|\n"]
     for r in rows:
-        lines.append(f"| {r['rows']:,} | {r.get('status')} | {r.get('sampling', '-')} | {r.get('n_train', '-')} | "
+        lines.append(f"| {r['rows']:,} | {r.get('status')} | {r.get('sampling', '-')} | {r.get('duplicate_fraction', float('nan')):.1%} | "
+                     f"{r.get('n_train', '-')} | "
                      f"{r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['energy_j']:.0f} | {r['peak_rss_mib']:.0f} | "
                      f"{r.get('accuracy', float('nan')):.4f} | {r.get('stop_reason', r.get('error', '-'))} | "
                      f"{r.get('best_family', '-')} | {r.get('n_candidates', '-')} | "

@@ -40,7 +40,7 @@ class SearchConfig:
     tol: float = 0.002
     patience: int = 2
     noise_aware: bool = True
-    family_patience: int = 4
+    family_patience: int = 3
     always_probe: tuple[str, ...] = ("baseline", "linear", "random_forest", "lightgbm")
     cv: int | str = "auto"
     small_data_rows: int = 2000

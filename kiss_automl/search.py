@@ -23,6 +23,9 @@ from .families import BuildContext, Family
 
 logger = logging.getLogger(__name__)
 
+# An untried family is assumed to cost this many times the costliest family tried so far.
+UNPROBED_COST_FACTOR = 4.0
+
 
 @dataclass
 class Candidate:
@@ -151,8 +154,9 @@ class Search:
         """Every family's start configurations, in cost order, before any tuning."""
         self.on_event("phase", phase="probe", rung=0)
         for family in self.families:
-            for _ in family.start_configs(self.data.task):
-                self._trial(family, phase="start")
+            if family.probe_first:
+                for _ in family.start_configs(self.data.task):
+                    self._trial(family, phase="start")
 
     def _tune(self) -> None:
         """Optuna proposals, each to the family whose next trial looks most worth its energy."""
@@ -241,27 +245,33 @@ class Search:
                     if c.family == name and c.rung == rung and c.ok and c is not exclude), default=-math.inf)
 
     def _next_family(self) -> Family | None:
-        """The family to tune next: best score, less `tol` per doubling of its cost per trial.
+        """The family to try next: its best score, less `tol` per doubling of its cost per trial.
 
         A family stays eligible while it has a tunable space, is not stale (no improvement in
-        `family_patience` trials) and its best is within reach of the overall best.
+        `family_patience` trials) and its best is within reach of the overall best. A family
+        not yet tried counts as matching the leader at `UNPROBED_COST_FACTOR` times the
+        costliest family so far, so it is reached once the cheaper ones stop paying.
         """
         rung0 = [c for c in self.candidates if c.rung == 0 and c.ok]
         if not rung0:
             return None
         leader = max(rung0, key=lambda c: c.signed)
         reach = max(0.01, 2 * leader.score_std if math.isfinite(leader.score_std) else 0.0)
-        costs = {f.name: np.mean([c.evaluation.joules for c in rung0 if c.family == f.name] or [math.inf])
-                 for f in self.families}
-        cheapest = max(min(costs.values()), 1e-9)
+        tunable = [f for f in self.families if f.space(self.data.task)]
+        costs = {f.name: float(np.mean([c.evaluation.joules for c in rung0 if c.family == f.name] or [math.nan]))
+                 for f in tunable}
+        known = [c for c in costs.values() if math.isfinite(c)] or [1.0]
+        cheapest = max(min(known), 1e-9)
         best_utility, choice = -math.inf, None
-        for family in self.families:
-            best = self._family_best(family.name)
-            if not family.space(self.data.task) or self.stale[family.name] >= self.config.family_patience:
+        for family in tunable:
+            if self.stale[family.name] >= self.config.family_patience:
                 continue
-            if best < leader.signed - reach or not math.isfinite(costs[family.name]):
+            tried = any(c.family == family.name for c in self.candidates)
+            best = self._family_best(family.name) if tried else leader.signed
+            cost = costs[family.name] if tried else UNPROBED_COST_FACTOR * max(known)
+            if not math.isfinite(cost) or best < leader.signed - reach:
                 continue
-            utility = best - self.config.tol * math.log2(max(costs[family.name], 1e-9) / cheapest)
+            utility = best - self.config.tol * math.log2(max(cost, 1e-9) / cheapest)
             if utility > best_utility:
                 best_utility, choice = utility, family
         return choice

@@ -46,6 +46,9 @@ class Family:
     requires : modules that must import for the family to be usable.
     early_stopping : when set, used in holdout mode to stop boosting on the validation rows;
         the parameter ``rounds_param`` then holds the rounds actually used.
+    probe_first : whether the family's starts run in the probe phase. A family far costlier
+        than the rungs below it (the MLP) waits instead until the tuning phase chooses it
+        as worth its expected energy.
     """
 
     name: str
@@ -57,6 +60,7 @@ class Family:
     requires: tuple[str, ...] = ()
     early_stopping: EarlyStopper | None = None
     rounds_param: str = "n_estimators"
+    probe_first: bool = True
 
     def space(self, task: str) -> Mapping[str, BaseDistribution]:
         return self.spaces.get(task_kind(task), {})

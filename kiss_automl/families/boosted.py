@@ -11,10 +11,11 @@ from optuna.distributions import FloatDistribution, IntDistribution
 
 from .base import BuildContext, Family
 
+# Bounds keep a random proposal's energy within ~10x the defaults' (rounds, leaves).
 LGBM_SPACE = {
-    "n_estimators": IntDistribution(8, 2048, log=True),
+    "n_estimators": IntDistribution(8, 1024, log=True),
     "learning_rate": FloatDistribution(0.01, 0.3, log=True),
-    "num_leaves": IntDistribution(4, 256, log=True),
+    "num_leaves": IntDistribution(4, 128, log=True),
     "min_child_samples": IntDistribution(2, 100, log=True),
     "colsample_bytree": FloatDistribution(0.3, 1.0),
     "subsample": FloatDistribution(0.5, 1.0),
@@ -29,7 +30,7 @@ LGBM_STARTS = (
 )
 
 XGB_SPACE = {
-    "n_estimators": IntDistribution(8, 2048, log=True),
+    "n_estimators": IntDistribution(8, 1024, log=True),
     "learning_rate": FloatDistribution(0.01, 0.3, log=True),
     "max_depth": IntDistribution(2, 10),
     "min_child_weight": FloatDistribution(0.1, 20.0, log=True),

@@ -7,7 +7,7 @@ from optuna.distributions import FloatDistribution, IntDistribution
 from .base import BuildContext, Family
 
 SPACE = {
-    "n_estimators": IntDistribution(16, 512, log=True),
+    "n_estimators": IntDistribution(16, 256, log=True),
     "max_features": FloatDistribution(0.1, 1.0),
     "min_samples_leaf": IntDistribution(1, 32, log=True),
 }

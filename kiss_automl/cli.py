@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--country", help="where the energy is used (ISO code or name), for CO2")
     fit.add_argument("--region", help="region within the country (e.g. a US state), for CO2")
     fit.add_argument("--n-jobs", type=int, help="parallel workers (default 1: the most frugal)")
+    fit.add_argument("--resume", action="store_true",
+                     help="continue a stopped fit into the same --out, without rerunning finished candidates")
     fit.add_argument("--quiet", action="store_true", help="no progress output")
 
     predict = verbs.add_parser("predict", help="predict a CSV with a fitted model folder")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
 import platform
+import signal
 import sys
 import time
 from pathlib import Path
@@ -43,23 +46,26 @@ def fit_command(args: argparse.Namespace) -> int:
                     region=args.region)
     if task != "regression":
         y = y.astype(str) if y.dtype == object else y
+    journal = _journal(args, out, X, y, task, estimator)
     meter = make_meter()
     token = meter.start()
-    with WholeRunTracker(country=args.country, region=args.region) as tracker:
+    with WholeRunTracker(country=args.country, region=args.region) as tracker, _sigterm_as_interrupt():
         if args.quiet:
-            estimator.fit(X, y, meter=meter)
+            estimator.fit(X, y, meter=meter, journal=journal)
         else:
             from .progress import Progress
 
             with Progress() as progress:
-                estimator.fit(X, y, meter=meter, on_event=progress)
+                estimator.fit(X, y, meter=meter, on_event=progress, journal=journal)
     whole = meter.stop(token)
 
     run = _run_record(args, estimator, task, X, whole, process_cpu_seconds(), tracker, time.perf_counter() - started)
     meta = {"task": task, "target": args.target, "columns": [str(c) for c in X.columns],
             "classes": estimator.classes_.tolist() if task != "regression" else None,
             "metric": estimator.metric_}
-    persist.save(out, estimator.model_, meta, estimator.leaderboard_, run)
+    persist.save(out, estimator.model_, meta, estimator.leaderboard_, run,
+                 extra_files={persist.JOURNAL_FILE: journal.path})
+    journal.path.unlink(missing_ok=True)
     if not args.quiet:
         from .leaderboard import render
 
@@ -67,7 +73,42 @@ def fit_command(args: argparse.Namespace) -> int:
     best = estimator.search_summary_["selected"]
     print(f"Selected {best['family']} ({estimator.metric_} {best['score']:.4f}); stop: {estimator.stop_reason_}; "
           f"candidates {run['energy']['candidates_j']:.1f} J; model and leaderboard in {out}")
+    if estimator.stop_reason_ == "interrupted":
+        print(f"kiss-automl: interrupted; the best model so far is saved; `--resume` continues it", file=sys.stderr)
+        return 130
     return 0
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM stops the search like Ctrl-C does: keep what was measured, save, exit."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimator):
+    """The journal of this fit, written beside DIR while it runs and kept in DIR after."""
+    import dataclasses
+
+    from .journal import Journal
+
+    settings = dataclasses.asdict(estimator._settings())
+    for budget in ("time_budget", "energy_budget", "co2_budget", "max_trials", "trial_timeout"):
+        settings.pop(budget)  # a resumed search may be given more budget
+    fingerprint = int(pd.util.hash_pandas_object(pd.concat([X, y], axis=1), index=False).sum())
+    key = {"rows": len(X), "columns": [str(c) for c in X.columns], "target": args.target, "task": task,
+           "seed": args.seed, "data_hash": fingerprint, "settings": json.loads(json.dumps(settings))}
+    partial = out.parent / f".{out.name}.{persist.JOURNAL_FILE}"
+    source = None
+    if args.resume:
+        source = out / persist.JOURNAL_FILE if (out / persist.JOURNAL_FILE).is_file() else partial
+    return Journal(partial, key, resume_from=source)
 
 
 def _run_record(args, estimator, task: str, X: pd.DataFrame, whole, process_cpu_s: float, tracker,
@@ -87,6 +128,7 @@ def _run_record(args, estimator, task: str, X: pd.DataFrame, whole, process_cpu_
         "evaluation": summary["evaluation"],
         "n_candidates": summary["n_candidates"],
         "n_failed": summary["n_failed"],
+        "n_replayed": summary["n_replayed"],
         "skipped_families": summary["skipped_families"],
         "notes": estimator.notes_,
         "energy": {

@@ -56,7 +56,7 @@ def available_families(config: SearchConfig) -> tuple[list[Family], dict[str, st
 
 
 def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: int, meter,
-        grams_per_joule: float = 0.0, on_event: Callable[..., None] | None = None) -> Outcome:
+        grams_per_joule: float = 0.0, on_event: Callable[..., None] | None = None, journal=None) -> Outcome:
     """Search and refit. `y` holds class indices 0..k-1 for classification, floats otherwise."""
     metric = get_metric(config.metric, task)
     typer = ColumnTyper().fit(X)
@@ -69,7 +69,7 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     data = Task(typed, y, task, int(y.max()) + 1 if task != "regression" else 0, metric,
                 tuple(typer.numeric_columns_), tuple(typer.categorical_columns_))
     plan = make_plan(y, task, config, seed)
-    search = Search(data, plan, config, families, seed, meter, grams_per_joule, on_event)
+    search = Search(data, plan, config, families, seed, meter, grams_per_joule, on_event, journal)
     result = search.run()
     result.skipped_families = skipped
     if result.selected is None:
@@ -115,6 +115,7 @@ def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Ta
         "evaluation": {"mode": result.plan.mode, "splits": len(result.plan.splits),
                        "rungs": list(result.plan.rungs), "n_train": result.plan.n_train},
         "n_candidates": len(candidates),
+        "n_replayed": sum(c.replayed for c in candidates),
         "n_failed": sum(not c.ok for c in candidates),
         "skipped_families": result.skipped_families,
         "selected": {"family": selected.family, "params": selected.params, "score": selected.score,

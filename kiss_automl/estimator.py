@@ -46,11 +46,13 @@ class _KissBase(BaseEstimator):
         return tags
 
     # ---- fit -------------------------------------------------------------------------------
-    def fit(self, X, y, *, on_event: Callable[..., None] | None = None, meter=None) -> "_KissBase":
+    def fit(self, X, y, *, on_event: Callable[..., None] | None = None, meter=None,
+            journal=None) -> "_KissBase":
         """Search the model families for the best model per joule, then refit it on all rows.
 
         `on_event(name, **info)` receives progress events; `meter` replaces the default
-        energy meter (the CLI passes its own, tests a fake one).
+        energy meter (the CLI passes its own, tests a fake one); `journal` (a
+        `kiss_automl.journal.Journal`) records candidates and replays those of a stopped run.
         """
         settings = self._settings()
         frame, y = self._validate_fit(X, y)
@@ -58,7 +60,7 @@ class _KissBase(BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         intensity = self._carbon()
         outcome = engine.run(frame, y_encoded, task, settings, seed, meter or _default_meter(),
-                             intensity.g_per_kwh / 3.6e6, on_event)
+                             intensity.g_per_kwh / 3.6e6, on_event, journal)
         self.model_ = outcome.model
         self.leaderboard_ = outcome.leaderboard
         self.task_ = task

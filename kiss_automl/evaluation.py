@@ -6,7 +6,10 @@ fit (it is part of the model the user gets).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -22,6 +25,38 @@ from .metrics import Metric
 from .preprocess import build_preprocessor
 
 logger = logging.getLogger(__name__)
+
+
+class CandidateTimeout(BaseException):
+    """Raised in the main thread when a candidate runs past its time limit.
+
+    A BaseException, like KeyboardInterrupt, so that no library's `except Exception` eats it.
+    """
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None):
+    """Interrupt the block after `seconds` with CandidateTimeout (a SIGALRM timer).
+
+    Python runs signal handlers between bytecodes, and the boosting, forest and torch loops
+    all return to Python between rounds, trees or batches, so they stop within one of those.
+    Off the main thread (no signals there) the check after each fold is the only limit.
+    """
+    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise CandidateTimeout()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True)
@@ -130,18 +165,24 @@ def evaluate(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPl
     """
     result = Evaluation()
     started = time.perf_counter()
-    for train, valid in plan.splits:
-        train = subsample(train, data.y, plan.rungs[rung], data.task != "regression", context.random_state)
-        try:
-            y_valid, pred, proba = _evaluate_fold(family, params, data, train, valid, context, meter,
-                                                  early_stopping_rounds, result)
-        except Exception as exc:  # the candidate boundary: any library error becomes a row
-            logger.warning("%s failed: %s: %s", family.name, type(exc).__name__, exc)
-            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-            return result
-        if timeout is not None and time.perf_counter() - started > timeout and len(result.scores) < len(plan.splits):
-            result.status, result.error = "timeout", f"stopped after {len(result.scores)} fold(s): over {timeout:g}s"
-            return result
+    try:
+        with time_limit(timeout):
+            for train, valid in plan.splits:
+                train = subsample(train, data.y, plan.rungs[rung], data.task != "regression", context.random_state)
+                y_valid, pred, proba = _evaluate_fold(family, params, data, train, valid, context, meter,
+                                                      early_stopping_rounds, result)
+                if timeout is not None and time.perf_counter() - started > timeout and \
+                        len(result.scores) < len(plan.splits):
+                    raise CandidateTimeout()
+    except CandidateTimeout:
+        result.status = "timeout"
+        result.error = f"over the {timeout:g}s trial timeout after {len(result.scores)} of {len(plan.splits)} fold(s)"
+        logger.warning("%s: %s", family.name, result.error)
+        return result
+    except Exception as exc:  # the candidate boundary: any library error becomes a row
+        logger.warning("%s failed: %s: %s", family.name, type(exc).__name__, exc)
+        result.status, result.error = "failed", f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        return result
     if len(plan.splits) == 1:
         result.chunk_std = _chunk_std(data.metric, y_valid, pred, proba)
     return result
@@ -163,36 +204,43 @@ def _evaluate_fold(family, params, data: Task, train, valid, context, meter, rou
     X_train, y_train = data.X.iloc[train], data.y[train]
     X_valid, y_valid = data.X.iloc[valid], data.y[valid]
 
-    token = meter.start()
-    t0 = time.perf_counter()
-    Xt = prep.fit_transform(X_train, y_train)
-    if rounds is not None and family.early_stopping is not None:
+    # Readings are taken in `finally`: a candidate that fails or times out mid-fit still
+    # has its energy counted.
+    token, started = meter.start(), time.perf_counter()
+    try:
+        Xt = prep.fit_transform(X_train, y_train)
+        if rounds is not None and family.early_stopping is not None:
+            Xv = prep.transform(X_valid)
+            result.rounds_used.append(family.early_stopping(model, Xt, y_train, Xv, y_valid, rounds))
+        else:
+            model.fit(Xt, y_train)
+    finally:
+        _add(result, meter.stop(token), time.perf_counter() - started, "fit")
+
+    token, started = meter.start(), time.perf_counter()
+    try:
         Xv = prep.transform(X_valid)
-        result.rounds_used.append(family.early_stopping(model, Xt, y_train, Xv, y_valid, rounds))
-    else:
-        model.fit(Xt, y_train)
-    t1 = time.perf_counter()
-    fit_reading = meter.stop(token)
-
-    token = meter.start()
-    Xv = prep.transform(X_valid)
-    if data.task == "regression":
-        pred, proba = model.predict(Xv), None
-    else:
-        proba = _full_proba(model.predict_proba(Xv), model.classes_, data.n_classes)
-        pred = proba.argmax(axis=1)
-    t2 = time.perf_counter()
-    predict_reading = meter.stop(token)
-
-    result.scores.append(data.metric.score(y_valid, pred, proba))
-    result.fit_joules += fit_reading.joules
-    result.fit_cpu_s += fit_reading.cpu_seconds
-    result.memory_joules += fit_reading.memory_joules + predict_reading.memory_joules
-    result.predict_joules += predict_reading.joules
-    result.fit_seconds += t1 - t0
-    result.predict_seconds += t2 - t1
+        if data.task == "regression":
+            pred, proba = model.predict(Xv), None
+        else:
+            proba = _full_proba(model.predict_proba(Xv), model.classes_, data.n_classes)
+            pred = proba.argmax(axis=1)
+    finally:
+        _add(result, meter.stop(token), time.perf_counter() - started, "predict")
     result.predicted_rows += len(valid)
+    result.scores.append(data.metric.score(y_valid, pred, proba))
     return y_valid, pred, proba
+
+
+def _add(result: Evaluation, reading, seconds: float, stage: str) -> None:
+    result.memory_joules += reading.memory_joules
+    if stage == "fit":
+        result.fit_joules += reading.joules
+        result.fit_cpu_s += reading.cpu_seconds
+        result.fit_seconds += seconds
+    else:
+        result.predict_joules += reading.joules
+        result.predict_seconds += seconds
 
 
 def _full_proba(proba: np.ndarray, classes: np.ndarray, n_classes: int) -> np.ndarray:

@@ -22,6 +22,7 @@ from .errors import ModelFormatError
 
 FORMAT_VERSION = 1
 MODEL_FILE, META_FILE, BOARD_FILE, RUN_FILE = "model.skops", "model.json", "leaderboard.csv", "run.json"
+JOURNAL_FILE = "journal.jsonl"
 # Types a model folder may contain; anything else is refused at load.
 TRUSTED_PREFIXES = ("kiss_automl.", "sklearn.", "lightgbm.", "xgboost.", "numpy.", "scipy.sparse.",
                     "collections.OrderedDict", "builtins.")
@@ -39,8 +40,12 @@ def write_json(path: Path, payload: dict) -> None:
     path.write_text(json.dumps(payload, indent=2, default=_jsonable, allow_nan=False) + "\n", encoding="utf-8")
 
 
-def save(out_dir: str | Path, model, meta: dict, leaderboard: pd.DataFrame, run: dict) -> Path:
-    """Write the folder beside its final place, then swap it in; a crash leaves no half folder."""
+def save(out_dir: str | Path, model, meta: dict, leaderboard: pd.DataFrame, run: dict,
+         extra_files: dict[str, Path] | None = None) -> Path:
+    """Write the folder beside its final place, then swap it in; a crash leaves no half folder.
+
+    `extra_files` (name in the folder → existing file) are copied in too.
+    """
     import skops.io
 
     out = Path(out_dir)
@@ -52,6 +57,8 @@ def save(out_dir: str | Path, model, meta: dict, leaderboard: pd.DataFrame, run:
         write_json(tmp / META_FILE, {"format_version": FORMAT_VERSION, "kiss_automl_version": __version__, **meta})
         leaderboard.to_csv(tmp / BOARD_FILE, index=False)
         write_json(tmp / RUN_FILE, run)
+        for name, source in (extra_files or {}).items():
+            shutil.copyfile(source, tmp / name)
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

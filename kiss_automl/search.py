@@ -45,6 +45,7 @@ class Candidate:
     cumulative_joules: float = 0.0
     co2_g: float = 0.0
     selected: bool = False
+    replayed: bool = False  # taken from the journal of an earlier run, not trained now
 
     @property
     def ok(self) -> bool:
@@ -62,7 +63,8 @@ class SearchResult:
 
     @property
     def candidate_seconds(self) -> float:
-        return sum(c.evaluation.fit_seconds + c.evaluation.predict_seconds for c in self.candidates)
+        return sum(c.evaluation.fit_seconds + c.evaluation.predict_seconds for c in self.candidates
+                   if not c.replayed)
 
 
 class StopSearch(Exception):
@@ -96,10 +98,11 @@ class Search:
 
     def __init__(self, data: Task, plan: EvalPlan, config: SearchConfig, families: list[Family],
                  seed: int, meter, grams_per_joule: float = 0.0,
-                 on_event: Callable[..., None] | None = None):
+                 on_event: Callable[..., None] | None = None, journal=None):
         self.data, self.plan, self.config, self.families = data, plan, config, families
         self.seed, self.meter, self.grams_per_joule = seed, meter, grams_per_joule
         self.on_event = on_event or (lambda name, **info: None)
+        self.journal = journal
         self.budgets = stopping.Budgets(config.time_budget, config.energy_budget, config.co2_budget,
                                         config.max_trials)
         self.candidates: list[Candidate] = []
@@ -209,10 +212,13 @@ class Search:
         context = BuildContext(self.data.task, self.seed, n_threads=1, device=self.config.device)
         rounds = self.config.early_stopping_rounds if self.plan.mode == "holdout" else None
         self.on_event("candidate_start", family=family.name, rung=rung, phase=phase)
-        evaluation = evaluate(family, params, self.data, self.plan, rung, context, self.meter, rounds,
-                              timeout=self.config.trial_timeout)
+        evaluation = self.journal.take(family.name, rung, params) if self.journal else None
+        replayed = evaluation is not None
+        if evaluation is None:
+            evaluation = evaluate(family, params, self.data, self.plan, rung, context, self.meter, rounds,
+                                  timeout=self.config.trial_timeout)
         candidate = Candidate(len(self.candidates), family.name, rung, phase, params,
-                              self.plan.rungs[rung], evaluation, search_params=dict(params))
+                              self.plan.rungs[rung], evaluation, search_params=dict(params), replayed=replayed)
         if evaluation.rounds_used:
             candidate.params = {**params, family.rounds_param: int(round(np.mean(evaluation.rounds_used)))}
         if candidate.ok:
@@ -224,6 +230,8 @@ class Search:
         candidate.cumulative_joules = self.joules
         candidate.co2_g = evaluation.joules * self.grams_per_joule
         self.candidates.append(candidate)
+        if self.journal:
+            self.journal.append(candidate)
         if rung == 0:
             best = max((c.signed for c in self.candidates if c.ok and c.rung == 0), default=-math.inf)
             if best > -math.inf:

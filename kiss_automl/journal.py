@@ -1,0 +1,92 @@
+"""The search journal: one JSON line per finished candidate, so a stopped search resumes.
+
+Replaying works because the search is deterministic given its history: the same seed and the
+same recorded scores and joules make optuna and the family choice propose the same
+candidates again, which the journal then answers without training anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from .errors import KissError
+from .evaluation import Evaluation
+
+logger = logging.getLogger(__name__)
+FORMAT = 1
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+class Journal:
+    """Appends candidates to `path`; replays the candidates of an earlier run with the same key.
+
+    `key` identifies the problem (data shape, target, task, seed, settings): a journal with
+    another key is refused rather than replayed into the wrong search.
+    """
+
+    def __init__(self, path: str | Path, key: dict, resume_from: str | Path | None = None):
+        self.path = Path(path)
+        self.key = key
+        self.replay: deque[dict] = deque()
+        self.replayed = 0
+        if resume_from is not None:
+            self._load(Path(resume_from))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Replayed candidates are written again as they are taken: the file always holds
+        # exactly the search as it went, even if it diverges from the old journal.
+        with self.path.open("w", encoding="utf-8") as out:
+            out.write(json.dumps({"journal_format": FORMAT, "key": key}) + "\n")
+
+    def _load(self, source: Path) -> None:
+        if not source.is_file():
+            raise KissError(f"Nothing to resume: no journal at {source}")
+        lines = source.read_text(encoding="utf-8").splitlines()
+        header = json.loads(lines[0]) if lines else {}
+        if header.get("journal_format") != FORMAT or header.get("key") != self.key:
+            raise KissError(f"The journal {source} belongs to another search (other data, target, seed or "
+                            "settings); run without --resume to start afresh")
+        for line in lines[1:]:
+            try:
+                self.replay.append(json.loads(line))
+            except json.JSONDecodeError:  # a line cut short by a crash: the candidate reruns
+                break
+
+    def take(self, family: str, rung: int, params: dict) -> Evaluation | None:
+        """The recorded evaluation when the next journaled candidate is this one, else None."""
+        if not self.replay:
+            return None
+        head = self.replay[0]
+        if (head["family"], head["rung"], head["search_params"]) != (family, rung, json.loads(json.dumps(params))):
+            logger.warning("The search diverged from its journal after %d candidates; the rest will rerun",
+                           self.replayed)
+            self.replay.clear()
+            return None
+        self.replay.popleft()
+        self.replayed += 1
+        fields = {f.name for f in dataclasses.fields(Evaluation)}
+        values = {k: (math.nan if v is None and k == "chunk_std" else v) for k, v in head["evaluation"].items()
+                  if k in fields}
+        return Evaluation(**values)
+
+    def append(self, candidate) -> None:
+        """Record a finished candidate (flushed at once: a crash loses at most this line)."""
+        record = {"family": candidate.family, "rung": candidate.rung, "phase": candidate.phase,
+                  "search_params": candidate.search_params,
+                  "evaluation": _clean(dataclasses.asdict(candidate.evaluation))}
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")

@@ -1,0 +1,139 @@
+"""Faults: interrupts of a real process, resume, trial timeouts, failures, safe persistence."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kiss_automl import config, engine, persist
+from kiss_automl.cli import main
+from kiss_automl.errors import ModelFormatError
+from kiss_automl.families import REGISTRY, Family
+
+from .conftest import DATASETS, TINY, FakeMeter
+
+EXE = shutil.which("kiss-automl") or str(Path(sys.executable).parent / "kiss-automl")
+
+
+def _journal_lines(out: Path) -> int:
+    partial = out.parent / f".{out.name}.journal.jsonl"
+    return len(partial.read_text().splitlines()) - 1 if partial.exists() else 0
+
+
+def _interrupt_fit(tmp_path: Path, sig: int) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path / "run"
+    command = [EXE, "fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), "--config", "thorough",
+               "--quiet"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while _journal_lines(out) < 4 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    assert process.poll() is None, process.communicate()
+    sent = time.time()
+    process.send_signal(sig)
+    stdout, stderr = process.communicate(timeout=60)
+    assert time.time() - sent < 30, "the search must stop within seconds"
+    return out, subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_keeps_a_complete_output_folder(tmp_path, sig):
+    out, done = _interrupt_fit(tmp_path, sig)
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr
+    run = json.loads((out / "run.json").read_text())
+    assert run["stop_reason"] == "interrupted"
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert len(board) >= 4 and board["selected"].sum() == 1
+    assert main(["predict", str(out), str(DATASETS / "car.csv"), "--output", str(tmp_path / "p.csv")]) == 0
+
+
+def test_resume_skips_the_finished_candidates(tmp_path):
+    out, _ = _interrupt_fit(tmp_path, signal.SIGINT)
+    before = len(pd.read_csv(out / "leaderboard.csv"))
+    code = main(["fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), "--config", "thorough",
+                 "--max-trials", str(before + 2), "--resume", "--quiet"])
+    assert code == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["n_replayed"] == before
+    assert run["n_candidates"] == before + 2
+    assert len(pd.read_csv(out / "leaderboard.csv")) == before + 2
+
+
+def test_resume_refuses_a_journal_of_another_search(tmp_path, capsys):
+    out = tmp_path / "run"
+    options = ["--target", "class", "--out", str(out), "--config", "fast", "--max-trials", "3", "--quiet"]
+    assert main(["fit", str(DATASETS / "car.csv"), *options]) == 0
+    assert main(["fit", str(DATASETS / "car.csv"), *options, "--seed", "7", "--resume"]) == 2
+    assert "belongs to another search" in capsys.readouterr().err
+
+
+class _Sleeper:
+    """A model that takes far longer than the trial timeout."""
+
+    def fit(self, X, y):
+        time.sleep(30)
+        return self
+
+
+def test_a_candidate_past_the_trial_timeout_becomes_a_timeout_row(credit, monkeypatch):
+    monkeypatch.setitem(REGISTRY, "linear", Family(name="linear", group="linear", preprocessing="onehot",
+                                                   build=lambda params, context: _Sleeper()))
+    X, y = credit
+    codes = pd.factorize(y)[0]
+    started = time.perf_counter()
+    outcome = engine.run(X, codes, "binary", config.load({**TINY, "trial_timeout": 0.5}), 0, FakeMeter())
+    assert time.perf_counter() - started < 20
+    board = outcome.leaderboard
+    row = board[board["family"] == "linear"].iloc[0]
+    assert row["status"] == "timeout" and "trial timeout" in row["error"]
+    assert row["fit_energy_j"] > 0  # the energy it burnt is still counted
+    assert outcome.result.selected.family != "linear"
+
+
+def test_a_model_folder_from_another_format_version_is_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), "--config", "fast",
+                 "--max-trials", "3", "--quiet"]) == 0
+    meta = json.loads((out / "model.json").read_text())
+    (out / "model.json").write_text(json.dumps({**meta, "format_version": 99}))
+    assert main(["predict", str(out), str(DATASETS / "car.csv"), "--output", str(tmp_path / "p.csv")]) == 2
+    assert "model format 99" in capsys.readouterr().err
+
+
+def test_untrusted_types_are_refused_at_load(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    assert main(["fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), "--config", "fast",
+                 "--max-trials", "3", "--quiet"]) == 0
+    monkeypatch.setattr(persist, "TRUSTED_PREFIXES", ("numpy.",))
+    with pytest.raises(ModelFormatError, match="not trusted"):
+        persist.load(out)
+
+
+def test_a_crash_while_saving_leaves_no_folder(tmp_path, monkeypatch):
+    import skops.io
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(skops.io, "dump", crash)
+    out = tmp_path / "run"
+    with pytest.raises(OSError):
+        persist.save(out, object(), {}, pd.DataFrame(), {})
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_refuses_to_replace_a_folder_that_is_not_a_run(tmp_path, capsys):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "thesis.tex").write_text("...")
+    assert main(["fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), "--quiet"]) == 2
+    assert "not a kiss-automl output folder" in capsys.readouterr().err
+    assert (out / "thesis.tex").exists()

@@ -203,28 +203,36 @@ def _evaluate_fold(family, params, data: Task, train, valid, context, meter, rou
     model = family.build(dict(params), context)
     X_train, y_train = data.X.iloc[train], data.y[train]
     X_valid, y_valid = data.X.iloc[valid], data.y[valid]
+    classify = data.task != "regression"
+    # A subsample can miss a rare class; models see the classes present as 0..m-1
+    # (XGBoost insists on it), and probabilities are mapped back to all classes.
+    present = np.unique(y_train) if classify else None
+    y_fit = np.searchsorted(present, y_train) if classify else y_train
 
     # Readings are taken in `finally`: a candidate that fails or times out mid-fit still
     # has its energy counted.
     token, started = meter.start(), time.perf_counter()
     try:
-        Xt = prep.fit_transform(X_train, y_train)
+        Xt = prep.fit_transform(X_train, y_fit)
         if rounds is not None and family.early_stopping is not None:
-            Xv = prep.transform(X_valid)
-            result.rounds_used.append(family.early_stopping(model, Xt, y_train, Xv, y_valid, rounds))
+            known = np.isin(y_valid, present) if classify else np.ones(len(y_valid), bool)
+            Xv = prep.transform(X_valid[known])
+            y_stop = np.searchsorted(present, y_valid[known]) if classify else y_valid
+            result.rounds_used.append(family.early_stopping(model, Xt, y_fit, Xv, y_stop, rounds))
         else:
-            model.fit(Xt, y_train)
+            model.fit(Xt, y_fit)
     finally:
         _add(result, meter.stop(token), time.perf_counter() - started, "fit")
 
     token, started = meter.start(), time.perf_counter()
     try:
         Xv = prep.transform(X_valid)
-        if data.task == "regression":
-            pred, proba = model.predict(Xv), None
-        else:
-            proba = _full_proba(model.predict_proba(Xv), model.classes_, data.n_classes)
+        if classify:
+            proba = np.zeros((len(valid), data.n_classes))
+            proba[:, present] = model.predict_proba(Xv)
             pred = proba.argmax(axis=1)
+        else:
+            pred, proba = model.predict(Xv), None
     finally:
         _add(result, meter.stop(token), time.perf_counter() - started, "predict")
     result.predicted_rows += len(valid)
@@ -241,12 +249,3 @@ def _add(result: Evaluation, reading, seconds: float, stage: str) -> None:
     else:
         result.predict_joules += reading.joules
         result.predict_seconds += seconds
-
-
-def _full_proba(proba: np.ndarray, classes: np.ndarray, n_classes: int) -> np.ndarray:
-    """Probabilities over all classes, when a subsample lacked some of them."""
-    if proba.shape[1] == n_classes:
-        return proba
-    full = np.zeros((len(proba), n_classes))
-    full[:, np.asarray(classes, dtype=int)] = proba
-    return full

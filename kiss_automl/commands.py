@@ -28,6 +28,7 @@ def fit_command(args: argparse.Namespace) -> int:
     from .estimator import KissClassifier, KissRegressor
 
     started = time.perf_counter()
+    cpu_at_start = process_cpu_seconds()  # the interpreter's start-up and imports so far
     energy_budget = parse_energy(args.energy_budget) if args.energy_budget is not None else None
     co2_budget = parse_co2(args.co2_budget) if args.co2_budget is not None else None
     out = Path(args.out or Path("runs") / Path(args.csv).name.split(".")[0])
@@ -47,9 +48,12 @@ def fit_command(args: argparse.Namespace) -> int:
     if task != "regression":
         y = y.astype(str) if y.dtype == object else y
     journal = _journal(args, out, X, y, task, estimator)
+    cpu_before_fit = process_cpu_seconds()
     meter = make_meter()
     token = meter.start()
-    with WholeRunTracker(country=args.country, region=args.region) as tracker, _sigterm_as_interrupt():
+    # Process mode: codecarbon charges this process's CPU share, as our meter does.
+    tracker = WholeRunTracker(country=args.country, region=args.region, tracking_mode="process")
+    with tracker, _sigterm_as_interrupt():
         if args.quiet:
             estimator.fit(X, y, meter=meter, journal=journal)
         else:
@@ -58,8 +62,10 @@ def fit_command(args: argparse.Namespace) -> int:
             with Progress() as progress:
                 estimator.fit(X, y, meter=meter, on_event=progress, journal=journal)
     whole = meter.stop(token)
-
-    run = _run_record(args, estimator, task, X, whole, process_cpu_seconds(), tracker, time.perf_counter() - started)
+    cpu_at_end = process_cpu_seconds()
+    cpu_parts = {"startup_and_imports": cpu_at_start, "read_and_check": cpu_before_fit - cpu_at_start,
+                 "fit": cpu_at_end - cpu_before_fit}
+    run = _run_record(args, estimator, task, X, whole, cpu_parts, tracker, time.perf_counter() - started)
     meta = {"task": task, "target": args.target, "columns": [str(c) for c in X.columns],
             "classes": estimator.classes_.tolist() if task != "regression" else None,
             "metric": estimator.metric_}
@@ -111,7 +117,7 @@ def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimato
     return Journal(partial, key, resume_from=source)
 
 
-def _run_record(args, estimator, task: str, X: pd.DataFrame, whole, process_cpu_s: float, tracker,
+def _run_record(args, estimator, task: str, X: pd.DataFrame, whole, cpu_parts: dict, tracker,
                 wall_s: float) -> dict:
     summary = estimator.search_summary_
     watts = whole.constants.get("watts_per_core")
@@ -137,8 +143,9 @@ def _run_record(args, estimator, task: str, X: pd.DataFrame, whole, process_cpu_
             # CPU-time model, the process's start-up and imports too.
             "fit_command_j": whole.joules,
             "fit_command_memory_j": whole.memory_joules,
-            "process_cpu_s": process_cpu_s,
-            "process_j": process_cpu_s * watts if watts is not None else None,
+            "process_cpu_s": sum(cpu_parts.values()),
+            "process_cpu_s_parts": cpu_parts,
+            "process_j": sum(cpu_parts.values()) * watts if watts is not None else None,
             "codecarbon_whole_run_j": tracker.energy_joules,
             "codecarbon_error": tracker.error,
         },

@@ -157,18 +157,25 @@ class Task:
 
 def evaluate(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPlan, rung: int,
              context: BuildContext, meter, early_stopping_rounds: int | None,
-             timeout: float | None = None) -> Evaluation:
+             timeout: float | None = None, n_jobs: int = 1) -> Evaluation:
     """Fit and score one configuration on every split at `rung`, measuring each fit and predict.
 
     A candidate that raises is returned with status 'failed'; one that runs past `timeout`
-    seconds stops after the fold in progress with status 'timeout'.
+    seconds is stopped with status 'timeout'. With `n_jobs` > 1 the folds run in threads
+    (every model is single-threaded, so the cores are not oversubscribed).
     """
     result = Evaluation()
     started = time.perf_counter()
+    folds = [(subsample(train, data.y, plan.rungs[rung], data.task != "regression", context.random_state), valid)
+             for train, valid in plan.splits]
     try:
-        with time_limit(timeout):
-            for train, valid in plan.splits:
-                train = subsample(train, data.y, plan.rungs[rung], data.task != "regression", context.random_state)
+        if n_jobs != 1 and len(folds) > 1:
+            y_valid, pred, proba = _parallel_folds(family, params, data, folds, context, meter,
+                                                   early_stopping_rounds, result, n_jobs)
+            if timeout is not None and time.perf_counter() - started > timeout:
+                raise CandidateTimeout()  # threads cannot be interrupted: checked afterwards
+        with time_limit(timeout if n_jobs == 1 or len(folds) == 1 else None):
+            for train, valid in (folds if n_jobs == 1 or len(folds) == 1 else []):
                 y_valid, pred, proba = _evaluate_fold(family, params, data, train, valid, context, meter,
                                                       early_stopping_rounds, result)
                 if timeout is not None and time.perf_counter() - started > timeout and \
@@ -238,6 +245,46 @@ def _evaluate_fold(family, params, data: Task, train, valid, context, meter, rou
     result.predicted_rows += len(valid)
     result.scores.append(data.metric.score(y_valid, pred, proba))
     return y_valid, pred, proba
+
+
+def _parallel_folds(family, params, data: Task, folds, context, meter, rounds, result: Evaluation, n_jobs: int):
+    """Folds in threads; the batch's measured energy is split by each block's CPU time."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .energy import ThreadCpuClock
+
+    clock = ThreadCpuClock(watts_per_core=1.0)  # provisional: joules == thread CPU-seconds
+    parts = [Evaluation() for _ in folds]
+
+    def one(i: int):
+        return _evaluate_fold(family, params, data, folds[i][0], folds[i][1], context, clock, rounds, parts[i])
+
+    workers = min(len(folds), n_jobs if n_jobs > 0 else (os.cpu_count() or 1))
+    token = meter.start()
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            outputs = list(pool.map(one, range(len(folds))))
+    finally:
+        batch = meter.stop(token)
+        cpu = sum(p.fit_joules + p.predict_joules for p in parts)
+        for part in parts:
+            share = (part.fit_joules + part.predict_joules) / cpu if cpu > 0 else 1 / len(parts)
+            scale = batch.joules / cpu if cpu > 0 else 0.0
+            part.memory_joules = batch.memory_joules * share
+            part.fit_joules, part.predict_joules = part.fit_joules * scale, part.predict_joules * scale
+            if cpu == 0:
+                part.fit_joules = batch.joules * share
+            _merge(result, part)
+    return outputs[-1]
+
+
+def _merge(result: Evaluation, part: Evaluation) -> None:
+    result.scores += part.scores
+    result.rounds_used += part.rounds_used
+    for name in ("fit_joules", "predict_joules", "fit_cpu_s", "fit_seconds", "predict_seconds", "predicted_rows",
+                 "memory_joules"):
+        setattr(result, name, getattr(result, name) + getattr(part, name))
 
 
 def _add(result: Evaluation, reading, seconds: float, stage: str) -> None:

@@ -216,7 +216,7 @@ class Search:
         replayed = evaluation is not None
         if evaluation is None:
             evaluation = evaluate(family, params, self.data, self.plan, rung, context, self.meter, rounds,
-                                  timeout=self.config.trial_timeout)
+                                  timeout=self.config.trial_timeout, n_jobs=self.config.n_jobs)
         candidate = Candidate(len(self.candidates), family.name, rung, phase, params,
                               self.plan.rungs[rung], evaluation, search_params=dict(params), replayed=replayed)
         if evaluation.rounds_used:

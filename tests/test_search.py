@@ -133,3 +133,14 @@ def test_every_candidate_failing_is_an_error(credit, monkeypatch):
     X, y = credit
     with pytest.raises(KissError, match="Every candidate failed"):
         _run(X, _encoded(y))
+
+
+def test_parallel_folds_give_the_same_scores_and_all_the_energy(credit):
+    X, y = credit
+    serial = _run(X, _encoded(y), max_trials=4)
+    meter = FakeMeter(joules_per_block=10.0)
+    parallel = _run(X, _encoded(y), max_trials=4, n_jobs=2, meter=meter)
+    assert serial.leaderboard["score"].tolist() == parallel.leaderboard["score"].tolist()
+    # One batch reading per candidate (10 J), split between its folds' fits and predicts.
+    spent = sum(c.evaluation.joules for c in parallel.result.candidates)
+    assert spent == pytest.approx(10.0 * 4)

@@ -8,7 +8,7 @@ conversions.
 """
 
 from kiss_automl.energy.carbon import CarbonIntensity, carbon_intensity, grams_co2
-from kiss_automl.energy.cputime import CpuTimeMeter
+from kiss_automl.energy.cputime import CpuTimeMeter, ThreadCpuClock
 from kiss_automl.energy.meter import CompositeMeter, Meter, make_meter, measure, split_by_cpu_share
 from kiss_automl.energy.nvml import NvmlMeter
 from kiss_automl.energy.rapl import RaplMeter
@@ -30,6 +30,7 @@ __all__ = [
     "NvmlMeter",
     "RaplMeter",
     "Reading",
+    "ThreadCpuClock",
     "WholeRunTracker",
     "carbon_intensity",
     "format_joules",

@@ -192,3 +192,28 @@ class CpuTimeMeter:
             scope=self.scope,
             constants=dict(self._constants),
         )
+
+
+class ThreadCpuClock:
+    """CPU time of the calling thread only, for blocks that run concurrently in threads.
+
+    Its joules (thread CPU-seconds x `watts_per_core`) are provisional shares: the caller
+    measures the whole concurrent batch with a real meter and splits that figure by these
+    shares (:func:`kiss_automl.energy.split_by_cpu_share`), so nothing is counted twice.
+    """
+
+    scope = "thread"
+
+    def __init__(self, watts_per_core: float = 1.0):
+        self.watts_per_core = watts_per_core
+        self.method = "thread-cpu-time"
+
+    def start(self) -> tuple[float, float]:
+        return (time.perf_counter(), time.thread_time())
+
+    def stop(self, token: tuple[float, float]) -> Reading:
+        wall0, cpu0 = token
+        cpu = max(time.thread_time() - cpu0, 0.0)
+        return Reading(joules=cpu * self.watts_per_core, cpu_seconds=cpu, wall_seconds=time.perf_counter() - wall0,
+                       memory_joules=0.0, method=self.method, scope=self.scope,
+                       constants={"watts_per_core": self.watts_per_core})

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 #: Scopes a reading can have. "process": the figure belongs to this process
 #: (and its reaped children) only. "machine": the counter is shared by the whole
 #: machine or device, so concurrent work is in it too (see ``split_by_cpu_share``).
-SCOPES = ("process", "machine")
+SCOPES = ("process", "machine", "thread")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +41,7 @@ class Reading:
     method : str
         How the figure was obtained, e.g. ``"rapl"``, ``"nvml+cpu-time-model(W/core=4)"``.
     scope : str
-        ``"process"`` or ``"machine"`` (see :data:`SCOPES`).
+        ``"process"``, ``"machine"`` or ``"thread"`` (see :data:`SCOPES`).
     constants : dict
         The model constants and provenance used (watts per core, TDP, source...).
     """

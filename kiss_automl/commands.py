@@ -53,14 +53,18 @@ def fit_command(args: argparse.Namespace) -> int:
     token = meter.start()
     # Process mode: codecarbon charges this process's CPU share, as our meter does.
     tracker = WholeRunTracker(country=args.country, region=args.region, tracking_mode="process")
-    with tracker, _sigterm_as_interrupt():
-        if args.quiet:
-            estimator.fit(X, y, meter=meter, journal=journal)
-        else:
-            from .progress import Progress
+    try:
+        with tracker, _sigterm_as_interrupt():
+            if args.quiet:
+                estimator.fit(X, y, meter=meter, journal=journal)
+            else:
+                from .progress import Progress
 
-            with Progress() as progress:
-                estimator.fit(X, y, meter=meter, on_event=progress, journal=journal)
+                with Progress() as progress:
+                    estimator.fit(X, y, meter=meter, on_event=progress, journal=journal)
+    except BaseException:
+        journal.discard_if_empty()  # nothing measured: leave nothing behind
+        raise
     whole = meter.stop(token)
     cpu_at_end = process_cpu_seconds()
     cpu_parts = {"startup_and_imports": cpu_at_start, "read_and_check": cpu_before_fit - cpu_at_start,

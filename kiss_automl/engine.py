@@ -22,7 +22,10 @@ from .evaluation import Task, make_plan
 from .families import REGISTRY, BuildContext, Family
 from .metrics import get_metric
 from .preprocess import build_preprocessor
-from .search import Search, SearchResult
+from . import ensemble
+from .ensemble import WeightedEnsemble
+from .evaluation import Evaluation
+from .search import Candidate, Search, SearchResult
 from .columns import ColumnTyper
 
 logger = logging.getLogger(__name__)
@@ -75,31 +78,63 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     if result.selected is None:
         errors = sorted({c.evaluation.error for c in result.candidates if c.evaluation.error})
         raise KissError("Every candidate failed" + (f"; first error: {errors[0]}" if errors else ""))
+    if config.ensemble and config.selection == "best":
+        _add_ensemble(result, search, data)
     result.selected.selected = True
     if on_event:
         on_event("refit", candidate=result.selected)
-    model, refit_reading, refit_seconds = refit(result.selected, REGISTRY[result.selected.family], typer, data,
-                                                config, seed, meter)
+    started = time.perf_counter()
+    token = meter.start()
+    model = Pipeline([("typer", typer), ("model", _refit(result.selected, data, config, seed))])
+    refit_reading = meter.stop(token)
+    refit_seconds = time.perf_counter() - started
     board = leaderboard.to_frame(result.candidates, plan.n_train)
     summary = _summary(result, refit_reading, refit_seconds, data, grams_per_joule)
     return Outcome(model, board, result, summary, list(typer.notes_))
 
 
-def refit(candidate, family: Family, typer: ColumnTyper, data: Task, config: SearchConfig, seed: int, meter):
-    """The chosen configuration fit on all rows, behind the fitted column typer."""
+def _add_ensemble(result: SearchResult, search: Search, data: Task, pool_size: int = 10) -> None:
+    """Blend the best candidates when their averaged predictions beat the best one beyond
+    its noise; the blend becomes a leaderboard row (family 'ensemble') and the selection."""
+    best = result.selected
+    pool = [c for c in result.candidates if c.ok and c.rung == best.rung and c.evaluation.oof and not c.replayed
+            and len(c.evaluation.oof) == len(result.plan.splits)]
+    pool = sorted(pool, key=lambda c: (-c.signed, c.trial))[:pool_size]
+    if len(pool) < 2 or pool[0] is not best:
+        return
+    y_oof = np.concatenate([data.y[valid] for _, valid in result.plan.splits])
+    blend = ensemble.select([c.evaluation.oof_predictions() for c in pool], y_oof, data.metric,
+                            data.task != "regression")
+    if len(blend.members) < 2 or blend.score - best.signed < search.config.tol:
+        return
+    members = [pool[i] for i in blend.members]
+    evaluation = Evaluation(scores=[data.metric.signed(blend.score)],
+                            predict_joules=sum(m.evaluation.predict_joules for m in members),
+                            predict_seconds=sum(m.evaluation.predict_seconds for m in members),
+                            predicted_rows=best.evaluation.predicted_rows)
+    row = Candidate(len(result.candidates), "ensemble", best.rung, "ensemble",
+                    {"members": [m.trial for m in members], "weights": [round(w, 4) for w in blend.weights]},
+                    best.n_rows, evaluation, score=data.metric.signed(blend.score), signed=blend.score,
+                    cumulative_joules=search.joules)
+    row.members = members
+    result.candidates.append(row)
+    result.selected = row
+
+
+def _refit(candidate, data: Task, config: SearchConfig, seed: int):
+    """The chosen candidate (or each member of a blend) fit on all rows: prep → model."""
+    if candidate.family == "ensemble":
+        members = [_refit(m, data, config, seed) for m in candidate.members]
+        return WeightedEnsemble(members, list(candidate.params["weights"]),
+                                classify=data.task != "regression").fit_done()
+    family = REGISTRY[candidate.family]
     params = dict(candidate.params)
     if candidate.evaluation.rounds_used:
         # A little more boosting for the rows the validation split held back.
         params[family.rounds_param] = max(1, int(math.ceil(params[family.rounds_param] * 1.1)))
     context = BuildContext(data.task, seed, n_threads=1, device=config.device)
     prep = build_preprocessor(family.preprocessing, data.numeric, data.categorical)
-    token = meter.start()
-    started = time.perf_counter()
-    fitted = Pipeline([("prep", prep), ("model", family.build(params, context))]).fit(data.X, data.y)
-    seconds = time.perf_counter() - started
-    reading = meter.stop(token)
-    model = Pipeline([("typer", typer), ("prep", fitted.named_steps["prep"]), ("model", fitted.named_steps["model"])])
-    return model, reading, seconds
+    return Pipeline([("prep", prep), ("model", family.build(params, context))]).fit(data.X, data.y)
 
 
 def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Task,

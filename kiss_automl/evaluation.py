@@ -134,12 +134,19 @@ class Evaluation:
     memory_joules: float = 0.0
     rounds_used: list[int] = field(default_factory=list)
     chunk_std: float = float("nan")  # holdout only: spread of the score over validation chunks
+    # Out-of-fold predictions (probabilities for classifiers), folds in plan order: what
+    # ensemble selection combines. Not journaled.
+    oof: list = field(default_factory=list, repr=False)
     status: str = "ok"
     error: str = ""
 
     @property
     def joules(self) -> float:
         return self.fit_joules + self.predict_joules
+
+    def oof_predictions(self) -> np.ndarray | None:
+        """All folds' validation predictions, in plan order (None when a fold is missing)."""
+        return np.concatenate(self.oof) if self.oof else None
 
 
 @dataclass(frozen=True)
@@ -243,6 +250,7 @@ def _evaluate_fold(family, params, data: Task, train, valid, context, meter, rou
     finally:
         _add(result, meter.stop(token), time.perf_counter() - started, "predict")
     result.predicted_rows += len(valid)
+    result.oof.append((proba if classify else pred).astype(np.float32))
     result.scores.append(data.metric.score(y_valid, pred, proba))
     return y_valid, pred, proba
 
@@ -282,6 +290,7 @@ def _parallel_folds(family, params, data: Task, folds, context, meter, rounds, r
 def _merge(result: Evaluation, part: Evaluation) -> None:
     result.scores += part.scores
     result.rounds_used += part.rounds_used
+    result.oof += part.oof
     for name in ("fit_joules", "predict_joules", "fit_cpu_s", "fit_seconds", "predict_seconds", "predicted_rows",
                  "memory_joules"):
         setattr(result, name, getattr(result, name) + getattr(part, name))

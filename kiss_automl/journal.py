@@ -13,23 +13,13 @@ import logging
 import math
 from collections import deque
 from pathlib import Path
-from typing import Any
 
 from .errors import KissError
 from .evaluation import Evaluation
+from .persist import json_safe
 
 logger = logging.getLogger(__name__)
 FORMAT = 1
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
 
 
 class Journal:
@@ -83,10 +73,16 @@ class Journal:
                   if k in fields}
         return Evaluation(**values)
 
+    def discard_if_empty(self) -> None:
+        """Remove the file when no candidate was recorded (a fit refused before it began)."""
+        if self.path.is_file() and len(self.path.read_text(encoding="utf-8").splitlines()) <= 1:
+            self.path.unlink()
+
     def append(self, candidate) -> None:
         """Record a finished candidate (flushed at once: a crash loses at most this line)."""
         record = {"family": candidate.family, "rung": candidate.rung, "phase": candidate.phase,
                   "search_params": candidate.search_params,
-                  "evaluation": _clean(dataclasses.asdict(candidate.evaluation))}
+                  "evaluation": json_safe({k: v for k, v in dataclasses.asdict(candidate.evaluation).items()
+                                           if k != "oof"})}
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(record) + "\n")

@@ -28,16 +28,21 @@ TRUSTED_PREFIXES = ("kiss_automl.", "sklearn.", "lightgbm.", "xgboost.", "numpy.
                     "collections.OrderedDict", "builtins.")
 
 
-def _jsonable(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """`value` with numpy scalars as Python numbers and NaN/inf as None (JSON has neither)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
     if isinstance(value, float) and not np.isfinite(value):
         return None
-    raise TypeError(f"Cannot write {type(value).__name__} to JSON")
+    return value
 
 
 def write_json(path: Path, payload: dict) -> None:
-    path.write_text(json.dumps(payload, indent=2, default=_jsonable, allow_nan=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(json_safe(payload), indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
 def save(out_dir: str | Path, model, meta: dict, leaderboard: pd.DataFrame, run: dict,

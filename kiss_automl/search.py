@@ -45,6 +45,7 @@ class Candidate:
     cumulative_joules: float = 0.0
     co2_g: float = 0.0
     selected: bool = False
+    members: list = field(default_factory=list, repr=False)  # an ensemble's candidates
     replayed: bool = False  # taken from the journal of an earlier run, not trained now
 
     @property
@@ -64,7 +65,7 @@ class SearchResult:
     @property
     def candidate_seconds(self) -> float:
         return sum(c.evaluation.fit_seconds + c.evaluation.predict_seconds for c in self.candidates
-                   if not c.replayed)
+                   if not c.replayed and c.family != "ensemble")
 
 
 class StopSearch(Exception):
@@ -184,11 +185,11 @@ class Search:
         else:
             self.stale[family.name] += 1
             study.tell(trial, state=_failed_state())
-        if self._probes_done() and stopping.plateau_reached(self.curve, self._tol(), self.config.patience):
+        if self._probes_done() and stopping.plateau_reached(self.curve, self.noise_tol(), self.config.patience):
             raise StopSearch("plateau")
         return candidate
 
-    def _tol(self) -> float:
+    def noise_tol(self) -> float:
         """`tol`, or the best score's standard error when larger: a gain within the noise of
         cross-validation is no gain (small data would otherwise chase noise for ever)."""
         best = self.best()

@@ -25,7 +25,8 @@ def fitted(tmp_path_factory) -> Path:
 
 
 def test_fit_writes_model_leaderboard_and_run_record(fitted):
-    assert {p.name for p in fitted.iterdir()} == {"model.skops", "model.json", "leaderboard.csv", "run.json"}
+    assert {p.name for p in fitted.iterdir()} == {"model.skops", "model.json", "leaderboard.csv", "run.json",
+                                                  "journal.jsonl"}
     board = pd.read_csv(fitted / "leaderboard.csv")
     assert len(board) == 5 and board["selected"].sum() == 1
     run = json.loads((fitted / "run.json").read_text())

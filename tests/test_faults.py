@@ -57,14 +57,14 @@ def test_an_interrupt_keeps_a_complete_output_folder(tmp_path, sig):
 
 def test_resume_skips_the_finished_candidates(tmp_path):
     out, _ = _interrupt_fit(tmp_path, signal.SIGINT)
-    before = len(pd.read_csv(out / "leaderboard.csv"))
+    trained = lambda: (pd.read_csv(out / "leaderboard.csv")["family"] != "ensemble").sum()  # noqa: E731
+    before = trained()
     code = main(["fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), "--config", "thorough",
                  "--max-trials", str(before + 2), "--resume", "--quiet"])
     assert code == 0
     run = json.loads((out / "run.json").read_text())
     assert run["n_replayed"] == before
-    assert run["n_candidates"] == before + 2
-    assert len(pd.read_csv(out / "leaderboard.csv")) == before + 2
+    assert trained() == before + 2
 
 
 def test_resume_refuses_a_journal_of_another_search(tmp_path, capsys):

@@ -1,5 +1,7 @@
 """The search loop, measured by a fake meter so energies (and so decisions) are exact."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -144,3 +146,19 @@ def test_parallel_folds_give_the_same_scores_and_all_the_energy(credit):
     # One batch reading per candidate (10 J), split between its folds' fits and predicts.
     spent = sum(c.evaluation.joules for c in parallel.result.candidates)
     assert spent == pytest.approx(10.0 * 4)
+
+
+def test_ensemble_blends_candidates_and_predicts(credit):
+    from kiss_automl.ensemble import WeightedEnsemble
+
+    X, y = credit
+    outcome = _run(X, _encoded(y), max_trials=6, ensemble=True, tol=0.0)  # any blend that improves is kept
+    board = outcome.leaderboard
+    row = board[board["family"] == "ensemble"]
+    assert len(row) == 1 and bool(row["selected"].iloc[0])
+    members = json.loads(row["params"].iloc[0])["members"]
+    assert len(members) >= 2 and set(members) <= set(board["trial"])
+    model = outcome.model.named_steps["model"]
+    assert isinstance(model, WeightedEnsemble) and len(model.members) == len(members)
+    proba = outcome.model.predict_proba(X.head(10))
+    assert proba.shape == (10, 2) and np.allclose(proba.sum(axis=1), 1)

@@ -38,7 +38,7 @@ class SearchConfig:
     max_trials: int | None = 200
     trial_timeout: float | None = 300.0
     tol: float = 0.002
-    patience: int = 2
+    patience: int = 1
     noise_aware: bool = True
     family_patience: int = 3
     always_probe: tuple[str, ...] = ("baseline", "linear", "random_forest", "lightgbm")

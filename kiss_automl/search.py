@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 # An untried family is assumed to cost this many times the costliest family tried so far.
 UNPROBED_COST_FACTOR = 4.0
+# Upper bound on boosting rounds when a configuration is promoted to more rows.
+MAX_PROMOTED_ROUNDS = 4096
 
 
 @dataclass
@@ -298,10 +300,19 @@ class Search:
             for previous in chosen:
                 self._check_budgets()
                 family = next(f for f in self.families if f.name == previous.family)
-                self._run(family, _search_params(previous), rung=rung, phase="promoted")
+                self._run(family, self._scaled_rounds(family, _search_params(previous), rung), rung=rung,
+                          phase="promoted")
             keep = max(1, keep // self.config.promote_eta)
             if keep < 2:
                 return
+
+    def _scaled_rounds(self, family: Family, params: dict, rung: int) -> dict:
+        """More rows support more boosting rounds: the cap grows with the rung's rows, and
+        early stopping on the validation rows still decides how many are used."""
+        if family.early_stopping is None or family.rounds_param not in params:
+            return params
+        growth = self.plan.rungs[rung] / self.plan.rungs[rung - 1]  # search_params already grew before
+        return {**params, family.rounds_param: int(min(MAX_PROMOTED_ROUNDS, params[family.rounds_param] * growth))}
 
     # ---- results --------------------------------------------------------------------------
     def best(self) -> Candidate | None:

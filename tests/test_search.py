@@ -101,6 +101,12 @@ def test_holdout_mode_promotes_the_best_to_more_rows(abalone):
     promoted = [c for c in outcome.result.candidates if c.phase == "promoted"]
     if outcome.result.stop_reason != "max_trials":
         assert promoted and {c.rung for c in promoted} == {1}
+    for c in promoted:
+        if c.family == "lightgbm":  # more rows, a higher cap on boosting rounds (early stopping decides)
+            growth = plan.rungs[1] / plan.rungs[0]
+            originals = {c0.search_params["n_estimators"] for c0 in outcome.result.candidates
+                         if c0.rung == 0 and c0.family == "lightgbm"}
+            assert c.search_params["n_estimators"] in {int(n * growth) for n in originals}
     # The selected candidate comes from the highest rung that was evaluated.
     top = max(c.rung for c in outcome.result.candidates if c.ok)
     assert outcome.result.selected.rung == top

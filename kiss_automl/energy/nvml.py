@@ -75,7 +75,7 @@ def _sync_cuda() -> None:
         if cuda.is_initialized():
             for device in range(cuda.device_count()):
                 cuda.synchronize(device)
-    except Exception as exc:  # a failing sync must not break the measured code
+    except RuntimeError as exc:  # torch's CUDA errors; a failing sync must not break the measured code
         logger.debug("torch.cuda.synchronize failed: %s", exc)
 
 
@@ -188,7 +188,7 @@ class NvmlMeter:
         if self._nvml is not None:
             try:
                 self._nvml.nvmlShutdown()
-            except Exception as exc:
+            except self._nvml.NVMLError as exc:
                 logger.debug("nvmlShutdown failed: %s", exc)
             self._nvml = None
             self._handles = []

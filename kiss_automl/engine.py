@@ -94,8 +94,8 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
 
 
 def _add_ensemble(result: SearchResult, search: Search, data: Task, pool_size: int = 10) -> None:
-    """Blend the best candidates when their averaged predictions beat the best one beyond
-    its noise; the blend becomes a leaderboard row (family 'ensemble') and the selection."""
+    """Blend the best candidates when their averaged out-of-fold predictions beat the best one
+    by `tol`; the blend becomes a leaderboard row (family 'ensemble') and the selection."""
     best = result.selected
     pool = [c for c in result.candidates if c.ok and c.rung == best.rung and c.evaluation.oof and not c.replayed
             and len(c.evaluation.oof) == len(result.plan.splits)]

@@ -137,3 +137,17 @@ def test_refuses_to_replace_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), "--quiet"]) == 2
     assert "not a kiss-automl output folder" in capsys.readouterr().err
     assert (out / "thesis.tex").exists()
+
+
+def test_a_candidate_out_of_memory_becomes_a_failed_row(credit, monkeypatch):
+    class Hungry:
+        def fit(self, X, y):
+            raise MemoryError("Unable to allocate 64.0 GiB for an array")
+
+    monkeypatch.setitem(REGISTRY, "linear", Family(name="linear", group="linear", preprocessing="onehot",
+                                                   build=lambda params, context: Hungry()))
+    X, y = credit
+    outcome = engine.run(X, pd.factorize(y)[0], "binary", config.load(TINY), 0, FakeMeter())
+    row = outcome.leaderboard.query("family == 'linear'").iloc[0]
+    assert row["status"] == "failed" and "MemoryError" in row["error"]
+    assert outcome.result.selected.family != "linear"

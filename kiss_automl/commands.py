@@ -49,19 +49,19 @@ def fit_command(args: argparse.Namespace) -> int:
         y = y.astype(str) if y.dtype == object else y
     journal = _journal(args, out, X, y, task, estimator)
     cpu_before_fit = process_cpu_seconds()
-    meter = make_meter()
+    meter = make_meter()  # the whole command, GPUs included; candidates get their own meters
     token = meter.start()
     # Process mode: codecarbon charges this process's CPU share, as our meter does.
     tracker = WholeRunTracker(country=args.country, region=args.region, tracking_mode="process")
     try:
         with tracker, _sigterm_as_interrupt():
             if args.quiet:
-                estimator.fit(X, y, meter=meter, journal=journal)
+                estimator.fit(X, y, journal=journal)
             else:
                 from .progress import Progress
 
                 with Progress() as progress:
-                    estimator.fit(X, y, meter=meter, on_event=progress, journal=journal)
+                    estimator.fit(X, y, on_event=progress, journal=journal)
     except BaseException:
         journal.discard_if_empty()  # nothing measured: leave nothing behind
         raise

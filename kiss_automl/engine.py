@@ -59,7 +59,8 @@ def available_families(config: SearchConfig) -> tuple[list[Family], dict[str, st
 
 
 def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: int, meter,
-        grams_per_joule: float = 0.0, on_event: Callable[..., None] | None = None, journal=None) -> Outcome:
+        grams_per_joule: float = 0.0, on_event: Callable[..., None] | None = None, journal=None,
+        gpu_meter=None) -> Outcome:
     """Search and refit. `y` holds class indices 0..k-1 for classification, floats otherwise."""
     metric = get_metric(config.metric, task)
     typer = ColumnTyper().fit(X)
@@ -72,7 +73,7 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     data = Task(typed, y, task, int(y.max()) + 1 if task != "regression" else 0, metric,
                 tuple(typer.numeric_columns_), tuple(typer.categorical_columns_))
     plan = make_plan(y, task, config, seed)
-    search = Search(data, plan, config, families, seed, meter, grams_per_joule, on_event, journal)
+    search = Search(data, plan, config, families, seed, meter, grams_per_joule, on_event, journal, gpu_meter)
     result = search.run()
     result.skipped_families = skipped
     if result.selected is None:
@@ -84,13 +85,19 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     if on_event:
         on_event("refit", candidate=result.selected)
     started = time.perf_counter()
-    token = meter.start()
+    refit_meter = gpu_meter if gpu_meter is not None and _uses_gpu(result.selected) else meter
+    token = refit_meter.start()
     model = Pipeline([("typer", typer), ("model", _refit(result.selected, data, config, seed))])
-    refit_reading = meter.stop(token)
+    refit_reading = refit_meter.stop(token)
     refit_seconds = time.perf_counter() - started
     board = leaderboard.to_frame(result.candidates, plan.n_train)
     summary = _summary(result, refit_reading, refit_seconds, data, grams_per_joule)
     return Outcome(model, board, result, summary, list(typer.notes_))
+
+
+def _uses_gpu(candidate) -> bool:
+    members = candidate.members or [candidate]
+    return any(REGISTRY[m.family].uses_gpu for m in members)
 
 
 def _add_ensemble(result: SearchResult, search: Search, data: Task, pool_size: int = 10) -> None:

@@ -59,8 +59,9 @@ class _KissBase(BaseEstimator):
         y_encoded, task = self._encode_target(y)
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         intensity = self._carbon()
+        gpu_meter = _gpu_meter() if meter is None else None
         outcome = engine.run(frame, y_encoded, task, settings, seed, meter or _default_meter(),
-                             intensity.g_per_kwh / 3.6e6, on_event, journal)
+                             intensity.g_per_kwh / 3.6e6, on_event, journal, gpu_meter)
         self.model_ = outcome.model
         self.leaderboard_ = outcome.leaderboard
         self.task_ = task
@@ -124,9 +125,18 @@ def _show(value) -> str:
 
 
 def _default_meter():
+    """The CPU meter (RAPL or the CPU-time model): what CPU-only candidates are charged."""
     from .energy import make_meter
 
-    return make_meter()
+    return make_meter(use_gpu=False)
+
+
+def _gpu_meter():
+    """CPU and GPU counters together where NVML sees a GPU, else None."""
+    from .energy import CompositeMeter, make_meter
+
+    meter = make_meter()
+    return meter if isinstance(meter, CompositeMeter) else None
 
 
 class KissClassifier(ClassifierMixin, _KissBase):

@@ -101,11 +101,12 @@ class Search:
 
     def __init__(self, data: Task, plan: EvalPlan, config: SearchConfig, families: list[Family],
                  seed: int, meter, grams_per_joule: float = 0.0,
-                 on_event: Callable[..., None] | None = None, journal=None):
+                 on_event: Callable[..., None] | None = None, journal=None, gpu_meter=None):
         self.data, self.plan, self.config, self.families = data, plan, config, families
         self.seed, self.meter, self.grams_per_joule = seed, meter, grams_per_joule
         self.on_event = on_event or (lambda name, **info: None)
         self.journal = journal
+        self.gpu_meter = gpu_meter  # CPU + GPU counters, for the families that may use a GPU
         self.budgets = stopping.Budgets(config.time_budget, config.energy_budget, config.co2_budget,
                                         config.max_trials)
         self.candidates: list[Candidate] = []
@@ -218,7 +219,8 @@ class Search:
         evaluation = self.journal.take(family.name, rung, params) if self.journal else None
         replayed = evaluation is not None
         if evaluation is None:
-            evaluation = evaluate(family, params, self.data, self.plan, rung, context, self.meter, rounds,
+            meter = self.gpu_meter if family.uses_gpu and self.gpu_meter is not None else self.meter
+            evaluation = evaluate(family, params, self.data, self.plan, rung, context, meter, rounds,
                                   timeout=self.config.trial_timeout, n_jobs=self.config.n_jobs)
         candidate = Candidate(len(self.candidates), family.name, rung, phase, params,
                               self.plan.rungs[rung], evaluation, search_params=dict(params), replayed=replayed)

@@ -168,3 +168,14 @@ def test_ensemble_blends_candidates_and_predicts(credit):
     assert isinstance(model, WeightedEnsemble) and len(model.members) == len(members)
     proba = outcome.model.predict_proba(X.head(10))
     assert proba.shape == (10, 2) and np.allclose(proba.sum(axis=1), 1)
+
+
+def test_only_families_that_may_use_a_gpu_are_charged_the_gpu_meter(credit, monkeypatch):
+    from kiss_automl.families.mlp import MLP
+
+    X, y = credit
+    cpu, gpu = FakeMeter(1.0), FakeMeter(100.0)
+    cfg = config.load({**TINY, "families": ["baseline", "mlp"], "max_trials": 2})
+    outcome = engine.run(X, _encoded(y), "binary", cfg, seed=0, meter=cpu, gpu_meter=gpu)
+    energy = {c.family: c.evaluation.fit_joules for c in outcome.result.candidates}
+    assert MLP.uses_gpu and energy["mlp"] == 200.0 and energy["baseline"] == 2.0

@@ -49,6 +49,8 @@ class Family:
     probe_first : whether the family's starts run in the probe phase. A family far costlier
         than the rungs below it (the MLP) waits instead until the tuning phase chooses it
         as worth its expected energy.
+    uses_gpu : whether the family may run on a GPU: only its candidates are charged the
+        GPUs' energy (an NVML counter is device-wide, and an idle H100 alone draws ~120 W).
     """
 
     name: str
@@ -61,6 +63,7 @@ class Family:
     early_stopping: EarlyStopper | None = None
     rounds_param: str = "n_estimators"
     probe_first: bool = True
+    uses_gpu: bool = False
 
     def space(self, task: str) -> Mapping[str, BaseDistribution]:
         return self.spaces.get(task_kind(task), {})

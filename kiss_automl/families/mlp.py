@@ -39,4 +39,5 @@ MLP = Family(
     # Measured here: its low-cost probe costs 7-40x a default LightGBM (torch's import
     # included), so it runs only when tuning judges it worth that energy.
     probe_first=False,
+    uses_gpu=True,
 )

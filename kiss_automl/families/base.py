@@ -49,6 +49,9 @@ class Family:
     probe_first : whether the family's starts run in the probe phase. A family far costlier
         than the rungs below it (the MLP) waits instead until the tuning phase chooses it
         as worth its expected energy.
+    imports : modules its factory imports, loaded before the search starts so that the
+        search's clock and the candidates' meters do not pay for them (torch is left out:
+        the MLP pays for it when, and only if, it runs).
     uses_gpu : whether the family may run on a GPU: only its candidates are charged the
         GPUs' energy (an NVML counter is device-wide, and an idle H100 alone draws ~120 W).
     """
@@ -64,6 +67,7 @@ class Family:
     rounds_param: str = "n_estimators"
     probe_first: bool = True
     uses_gpu: bool = False
+    imports: tuple[str, ...] = ()
 
     def space(self, task: str) -> Mapping[str, BaseDistribution]:
         return self.spaces.get(task_kind(task), {})

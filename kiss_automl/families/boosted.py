@@ -105,6 +105,7 @@ LIGHTGBM = Family(
     spaces={"classification": LGBM_SPACE, "regression": LGBM_SPACE},
     starts={"classification": LGBM_STARTS, "regression": LGBM_STARTS},
     requires=("lightgbm",),
+    imports=("lightgbm",),
     early_stopping=early_stop_lightgbm,
 )
 
@@ -116,5 +117,6 @@ XGBOOST = Family(
     spaces={"classification": XGB_SPACE, "regression": XGB_SPACE},
     starts={"classification": XGB_STARTS, "regression": XGB_STARTS},
     requires=("xgboost",),
+    imports=("xgboost",),
     early_stopping=early_stop_xgboost,
 )

@@ -37,6 +37,7 @@ def _family(name: str, classifier: str, regressor: str):
         group="forest",
         preprocessing="ordinal",
         build=_build(classifier, regressor),
+        imports=("sklearn.ensemble",),
         spaces={"classification": SPACE, "regression": SPACE},
         starts={"classification": (LOW_COST,), "regression": (LOW_COST,)},
     )

@@ -22,6 +22,7 @@ LINEAR = Family(
     group="linear",
     preprocessing="onehot",
     build=build,
+    imports=("sklearn.linear_model",),
     spaces={
         "classification": {"C": FloatDistribution(1e-3, 1e2, log=True)},
         "regression": {"alpha": FloatDistribution(1e-3, 1e3, log=True)},

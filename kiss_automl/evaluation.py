@@ -169,7 +169,8 @@ def evaluate(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPl
 
     A candidate that raises is returned with status 'failed'; one that runs past `timeout`
     seconds is stopped with status 'timeout'. With `n_jobs` > 1 the folds run in threads
-    (every model is single-threaded, so the cores are not oversubscribed).
+    (every model is single-threaded, so the cores are not oversubscribed) and the timeout
+    is not enforced.
     """
     result = Evaluation()
     started = time.perf_counter()
@@ -177,17 +178,18 @@ def evaluate(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPl
              for train, valid in plan.splits]
     try:
         if n_jobs != 1 and len(folds) > 1:
+            # Threads cannot be interrupted: in parallel the timeout is not enforced.
             y_valid, pred, proba = _parallel_folds(family, params, data, folds, context, meter,
                                                    early_stopping_rounds, result, n_jobs)
-            if timeout is not None and time.perf_counter() - started > timeout:
-                raise CandidateTimeout()  # threads cannot be interrupted: checked afterwards
-        with time_limit(timeout if n_jobs == 1 or len(folds) == 1 else None):
-            for train, valid in (folds if n_jobs == 1 or len(folds) == 1 else []):
-                y_valid, pred, proba = _evaluate_fold(family, params, data, train, valid, context, meter,
-                                                      early_stopping_rounds, result)
-                if timeout is not None and time.perf_counter() - started > timeout and \
-                        len(result.scores) < len(plan.splits):
-                    raise CandidateTimeout()
+        else:
+            with time_limit(timeout):
+                for train, valid in folds:
+                    y_valid, pred, proba = _evaluate_fold(family, params, data, train, valid, context, meter,
+                                                          early_stopping_rounds, result)
+                    # Off the main thread there is no timer: the check between folds is the limit.
+                    if timeout is not None and time.perf_counter() - started > timeout and \
+                            len(result.scores) < len(folds):
+                        raise CandidateTimeout()
     except CandidateTimeout:
         result.status = "timeout"
         result.error = f"over the {timeout:g}s trial timeout after {len(result.scores)} of {len(plan.splits)} fold(s)"

@@ -138,16 +138,17 @@ def _add_ensemble(result: SearchResult, search: Search, data: Task, pool_size: i
     y_oof = np.concatenate([data.y[valid] for _, valid in result.plan.splits])
     blend = ensemble.select([c.evaluation.oof_predictions() for c in pool], y_oof, data.metric,
                             data.task != "regression")
-    if len(blend.members) < 2 or blend.score - best.signed < search.config.tol:
+    if len(blend.members) < 2 or blend.signed - best.signed < search.config.tol:
         return
     members = [pool[i] for i in blend.members]
-    evaluation = Evaluation(scores=[data.metric.signed(blend.score)],
+    score = data.metric.signed(blend.signed)  # signing twice gives the metric's own units back
+    evaluation = Evaluation(scores=[score],
                             predict_joules=sum(m.evaluation.predict_joules for m in members),
                             predict_seconds=sum(m.evaluation.predict_seconds for m in members),
                             predicted_rows=best.evaluation.predicted_rows)
     row = Candidate(len(result.candidates), "ensemble", best.rung, "ensemble",
                     {"members": [m.trial for m in members], "weights": [round(w, 4) for w in blend.weights]},
-                    best.n_rows, evaluation, score=data.metric.signed(blend.score), signed=blend.score,
+                    best.n_rows, evaluation, score=score, signed=blend.signed,
                     cumulative_joules=search.joules)
     row.members = members
     result.candidates.append(row)

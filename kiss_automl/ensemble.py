@@ -25,7 +25,7 @@ class Blend:
 
     members: tuple[int, ...]  # indices into the candidate list given to `select`
     weights: tuple[float, ...]
-    score: float
+    signed: float  # the blend's out-of-fold score, signed so that larger is better
 
 
 def select(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Metric, classify: bool,
@@ -51,7 +51,7 @@ def select(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Metric, cla
         chosen.append(pick)
     counts = Counter(chosen)
     members = tuple(sorted(counts))
-    return Blend(members, tuple(counts[m] / len(chosen) for m in members), metric.signed(best))
+    return Blend(members, tuple(counts[m] / len(chosen) for m in members), best)
 
 
 class WeightedEnsemble(BaseEstimator):

@@ -411,11 +411,11 @@ def infer_task(y: pd.Series | np.ndarray, task: str = "auto") -> str:
             raise DataError(f"{label} holds non-numeric values such as '{classes[0]}'; "
                             "task 'regression' needs a numeric target")
         if n_classes < 2:
-            raise DataError(f"{label} is constant ({_show(classes[0])}); regression needs "
+            raise DataError(f"{label} is constant ({show_label(classes[0])}); regression needs "
                             "at least two distinct values")
         return task
     if n_classes < 2:
-        raise DataError(f"{label} has a single class ({_show(classes[0])}); "
+        raise DataError(f"{label} has a single class ({show_label(classes[0])}); "
                         "classification needs at least two")
     if task == "binary":
         if n_classes != 2:
@@ -452,7 +452,7 @@ def _as_numeric_if_numbers(s: pd.Series) -> pd.Series:
     return s
 
 
-def _show(value: object) -> str:
+def show_label(value: object) -> str:
     """A class label for a message: strings quoted, numpy scalars as plain Python."""
     if isinstance(value, np.generic):
         value = value.item()

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, column
 
 from . import config as config_module
 from . import engine
+from .data import show_label
 from .errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -120,10 +121,6 @@ def _array_frame(X: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
 
 
-def _show(value) -> str:
-    return repr(value.item() if isinstance(value, np.generic) else value)
-
-
 def _default_meter():
     """The CPU meter (RAPL or the CPU-time model): what CPU-only candidates are charged."""
     from .energy import make_meter
@@ -187,7 +184,7 @@ class KissClassifier(ClassifierMixin, _KissBase):
         encoder = LabelEncoder().fit(y.to_numpy())
         self.classes_ = encoder.classes_
         if len(self.classes_) < 2:
-            raise DataError(f"The target has one class only ({_show(self.classes_[0])}); "
+            raise DataError(f"The target has one class only ({show_label(self.classes_[0])}); "
                             "a classifier needs at least two classes")
         return encoder.transform(y.to_numpy()).astype(np.int64), (
             "binary" if len(self.classes_) == 2 else "multiclass")

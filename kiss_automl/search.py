@@ -302,7 +302,7 @@ class Search:
             for previous in chosen:
                 self._check_budgets()
                 family = next(f for f in self.families if f.name == previous.family)
-                self._run(family, self._scaled_rounds(family, _search_params(previous), rung), rung=rung,
+                self._run(family, self._scaled_rounds(family, dict(previous.search_params), rung), rung=rung,
                           phase="promoted")
             keep = max(1, keep // self.config.promote_eta)
             if keep < 2:
@@ -341,18 +341,13 @@ def _distinct(pool: list[Candidate], k: int) -> list[Candidate]:
     """The first `k` candidates with different (family, params)."""
     seen, out = set(), []
     for c in pool:
-        key = (c.family, repr(sorted(_search_params(c).items())))
+        key = (c.family, repr(sorted(c.search_params.items())))
         if key not in seen:
             seen.add(key)
             out.append(c)
         if len(out) == k:
             break
     return out
-
-
-def _search_params(candidate: Candidate) -> dict:
-    """The configuration as searched: promotion re-runs early stopping from the original cap."""
-    return dict(candidate.search_params)
 
 
 def _failed_state():

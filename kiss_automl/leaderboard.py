@@ -52,7 +52,7 @@ def render(frame: pd.DataFrame, fmt: str = "table") -> str:
     shown = _display(frame)
     if fmt == "markdown":
         header = "| " + " | ".join(shown.columns) + " |"
-        rule = "|" + "|".join("---:" if _numeric(shown[c]) else "---" for c in shown.columns) + "|"
+        rule = "|" + "|".join("---:" if c in NUMERIC_DISPLAY else "---" for c in shown.columns) + "|"
         body = ["| " + " | ".join(str(v) for v in row) + " |" for row in shown.itertuples(index=False)]
         return "\n".join([header, rule, *body]) + "\n"
     if fmt == "table":
@@ -62,6 +62,8 @@ def render(frame: pd.DataFrame, fmt: str = "table") -> str:
 
 DISPLAY = ["rank", "family", "rung", "n_rows", "score", "score_std", "fit_energy_j",
            "predict_energy_j_per_1k", "co2_g", "fit_time_s", "status", "selected", "params"]
+NUMERIC_DISPLAY = {"rank", "rung", "n_rows", "score", "score_std", "fit_energy_j", "predict_energy_j_per_1k",
+                   "co2_g", "fit_time_s"}
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
@@ -77,7 +79,3 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
     shown["rank"] = frame["rank"].map(lambda r: "" if pd.isna(r) else str(r))
     return shown
 
-
-def _numeric(series: pd.Series) -> bool:
-    return series.name in ("rank", "rung", "n_rows", "score", "score_std", "fit_energy_j",
-                           "predict_energy_j_per_1k", "co2_g", "fit_time_s")

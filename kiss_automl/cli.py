@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--co2-budget", metavar="MASS", help="CO2e for the candidates: grams or 5g, 0.1kg")
     fit.add_argument("--max-trials", type=int, metavar="N", help="candidates to evaluate at most")
     fit.add_argument("--trial-timeout", type=float, metavar="SECONDS", help="time one candidate may take")
+    fit.add_argument("--memory-limit", type=float, metavar="GIB",
+                     help="resident memory one candidate may use; past it the candidate is a failed row")
     fit.add_argument("--selection", choices=["best", "simplest"],
                      help="best score, or least inference energy within one standard error of it")
     fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -91,14 +93,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+# Modules whose INFO messages are notes on the user's data (a dropped column, Latin-1 text,
+# an unseen category): shown as `note: ...` unless --quiet.
+_NOTE_LOGGERS = ("kiss_automl.data", "kiss_automl.columns")
+
+
+class _NoteFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        label = "note" if record.levelno <= logging.INFO else record.levelname
+        return f"{label}: {record.getMessage()}"
+
+
 def _setup_logging(quiet: bool) -> None:
-    """The command (not the library) decides what the user sees: our warnings, on stderr."""
+    """The command (not the library) decides what the user sees: notes and warnings, on stderr."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setFormatter(_NoteFormatter())
     package = logging.getLogger("kiss_automl")
+    for old in [h for h in package.handlers if isinstance(h.formatter, _NoteFormatter)]:
+        package.removeHandler(old)  # main() called again in one process (tests, notebooks)
     package.addHandler(handler)
     package.setLevel(logging.ERROR if quiet else logging.WARNING)
     package.propagate = False
+    for name in _NOTE_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR if quiet else logging.INFO)
 
 
 if __name__ == "__main__":

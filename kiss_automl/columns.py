@@ -139,16 +139,20 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
         if n_valid == 0:
             return self._drop(name, "all values are missing")
         kind, values, fmt = _detect_kind(s)
+        infinite = 0
         if kind == NUMERIC and values.dtype.kind in "fc":
             values = _to_float(values)
             if np.isnan(values).all():
                 return self._drop(name, "all values are missing or infinite")
+            infinite = int(n_valid - (~np.isnan(values)).sum())
         # One counting pass serves the checks and the categories.
         counts = values.value_counts(dropna=True, sort=False) if kind == CATEGORICAL else None
         reason = self._drop_reason(name, kind, values, n_valid, counts)
         if reason:
             return self._drop(name, reason)
         self.kinds_[name] = kind
+        if infinite:
+            self.notes_.append(f"Column '{name}': {infinite} infinite value(s) read as missing")
         if kind == NUMERIC and not pd.api.types.is_numeric_dtype(s):
             self.notes_.append(f"Column '{name}' holds numbers stored as text; read as numeric")
         elif kind == DATETIME:

@@ -37,7 +37,8 @@ def fit_command(args: argparse.Namespace) -> int:
     frame = read_csv(args.csv)
     X, y = split_target(frame, args.target, source=args.csv)
     task = infer_task(y, args.task)
-    overrides = {"co2_budget": co2_budget, "trial_timeout": args.trial_timeout, "selection": args.selection}
+    overrides = {"co2_budget": co2_budget, "trial_timeout": args.trial_timeout, "selection": args.selection,
+                 "memory_limit": args.memory_limit}
     from . import config as config_module
 
     settings = config_module.load(args.config).replace(**overrides)
@@ -109,8 +110,9 @@ def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimato
     from .journal import Journal
 
     settings = dataclasses.asdict(estimator._settings())
-    for budget in ("time_budget", "energy_budget", "co2_budget", "max_trials", "trial_timeout"):
-        settings.pop(budget)  # a resumed search may be given more budget
+    for budget in ("time_budget", "energy_budget", "co2_budget", "max_trials", "trial_timeout", "isolation",
+                   "memory_limit"):
+        settings.pop(budget)  # a resumed search may be given more budget (or memory)
     fingerprint = int(pd.util.hash_pandas_object(pd.concat([X, y], axis=1), index=False).sum())
     key = {"rows": len(X), "columns": [str(c) for c in X.columns], "target": args.target, "task": task,
            "seed": args.seed, "data_hash": fingerprint, "settings": json.loads(json.dumps(settings))}

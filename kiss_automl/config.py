@@ -37,6 +37,8 @@ class SearchConfig:
     co2_budget: float | None = None
     max_trials: int | None = 200
     trial_timeout: float | None = 300.0
+    isolation: str = "auto"
+    memory_limit: float | None = None
     tol: float = 0.002
     patience: int = 1
     noise_aware: bool = True
@@ -65,7 +67,7 @@ class SearchConfig:
         return validate(dataclasses.replace(self, **changes))
 
 
-_POSITIVE_OR_NONE = ("time_budget", "energy_budget", "co2_budget", "trial_timeout")
+_POSITIVE_OR_NONE = ("time_budget", "energy_budget", "co2_budget", "trial_timeout", "memory_limit")
 _RULES: dict[str, tuple[type, float, float]] = {
     # name: (type, lowest allowed, highest allowed)
     "max_trials": (int, 1, math.inf),
@@ -85,7 +87,8 @@ _RULES: dict[str, tuple[type, float, float]] = {
     "early_stopping_rounds": (int, 1, 10000),
     "n_jobs": (int, -1, 1024),
 }
-_CHOICES = {"selection": ("best", "simplest"), "device": ("auto", "cpu", "cuda")}
+_CHOICES = {"selection": ("best", "simplest"), "device": ("auto", "cpu", "cuda"),
+            "isolation": ("auto", "process", "none")}
 
 
 def _check_number(name: str, value: Any, kind: type, low: float, high: float) -> Any:

@@ -67,8 +67,6 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     typed = typer.transform(X)
     if typed.shape[1] == 0:
         raise DataError("No usable feature column is left: " + "; ".join(typer.notes_ or ["no columns"]))
-    for note in typer.notes_:
-        logger.info(note)
     families, skipped = available_families(config)
     imports_seconds = _import_libraries(families)
     data = Task(typed, y, task, int(y.max()) + 1 if task != "regression" else 0, metric,
@@ -76,7 +74,8 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     plan = make_plan(y, task, config, seed)
     # One thread per BLAS/OpenMP pool: on a small machine a second thread mostly spin-waits
     # (seen here: a logistic regression fit read 0.7 J alone, 6.8 J with two BLAS threads
-    # while another process was busy).
+    # while another process was busy). It also keeps forked workers (isolation.py) alive:
+    # libgomp's thread team does not survive a fork, and a one-thread region never needs it.
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
@@ -182,7 +181,8 @@ def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Ta
         "metric": data.metric.name,
         "stop_reason": result.stop_reason,
         "evaluation": {"mode": result.plan.mode, "splits": len(result.plan.splits),
-                       "rungs": list(result.plan.rungs), "n_train": result.plan.n_train},
+                       "rungs": list(result.plan.rungs), "n_train": result.plan.n_train,
+                       "isolation": "process" if result.isolated else "none"},
         "n_candidates": len(candidates),
         "n_replayed": sum(c.replayed for c in candidates),
         "n_failed": sum(not c.ok for c in candidates),

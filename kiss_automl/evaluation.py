@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from .config import SearchConfig
+from . import isolation
 from .errors import DataError
 from .families import BuildContext, Family
 from .metrics import Metric
@@ -202,6 +203,36 @@ def evaluate(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPl
     if len(plan.splits) == 1:
         result.chunk_std = _chunk_std(data.metric, y_valid, pred, proba)
     return result
+
+
+def evaluate_in_worker(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPlan, rung: int,
+                       context: BuildContext, meter, early_stopping_rounds: int | None,
+                       timeout: float | None = None, n_jobs: int = 1,
+                       memory_limit_gib: float | None = None) -> Evaluation:
+    """`evaluate` in a forked worker process, so that running out of memory or crashing in C
+    code costs this candidate only: it becomes a 'failed' row (or 'timeout' when the worker
+    hangs past the trial timeout in code that no alarm can interrupt).
+
+    The worker measures its own folds as `evaluate` does. A worker that died is charged
+    what the meter read around it: the CPU-time meter counts a reaped child's CPU time.
+    """
+    token, started = meter.start(), time.perf_counter()
+    try:
+        result = isolation.call_in_worker(
+            lambda: evaluate(family, params, data, plan, rung, context, meter, early_stopping_rounds,
+                             timeout, n_jobs),
+            timeout=_hard_deadline(timeout), memory_limit_gib=memory_limit_gib)
+    except isolation.WorkerFailed as failure:
+        result = Evaluation(status=failure.status, error=str(failure))
+        _add(result, meter.stop(token), time.perf_counter() - started, "fit")
+    if result.status != "ok":  # the worker logs nothing: its failures are told here
+        logger.warning("%s: %s", family.name, result.error)
+    return result
+
+
+def _hard_deadline(timeout: float | None) -> float | None:
+    """When the parent kills a worker whose own alarm did not stop it (stuck in C code)."""
+    return None if timeout is None else timeout + max(5.0, 0.1 * timeout)
 
 
 def _chunk_std(metric: Metric, y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None,

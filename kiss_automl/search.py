@@ -16,9 +16,9 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from . import stopping
+from . import isolation, stopping
 from .config import SearchConfig
-from .evaluation import EvalPlan, Evaluation, Task, evaluate
+from .evaluation import EvalPlan, Evaluation, Task, evaluate, evaluate_in_worker
 from .families import BuildContext, Family
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ class SearchResult:
     wall_seconds: float
     plan: EvalPlan
     skipped_families: dict[str, str] = field(default_factory=dict)
+    isolated: bool = False  # candidates ran in forked workers
 
     @property
     def candidate_seconds(self) -> float:
@@ -107,6 +108,8 @@ class Search:
         self.on_event = on_event or (lambda name, **info: None)
         self.journal = journal
         self.gpu_meter = gpu_meter  # CPU + GPU counters, for the families that may use a GPU
+        self.isolate = isolation.wanted(config.isolation, data.X.shape[0] * max(1, data.X.shape[1]),
+                                        config.memory_limit)
         self.budgets = stopping.Budgets(config.time_budget, config.energy_budget, config.co2_budget,
                                         config.max_trials)
         self.candidates: list[Candidate] = []
@@ -135,7 +138,8 @@ class Search:
             reason = "interrupted"
         selected = self.select()
         self.on_event("stop", reason=reason, selected=selected)
-        return SearchResult(self.candidates, reason, selected, time.perf_counter() - self.started, self.plan)
+        return SearchResult(self.candidates, reason, selected, time.perf_counter() - self.started, self.plan,
+                            isolated=self.isolate)
 
     def _promote_after(self, reason: str) -> str:
         """A plateau at the smallest rung still lets the best candidates move up to more rows."""
@@ -219,9 +223,15 @@ class Search:
         evaluation = self.journal.take(family.name, rung, params) if self.journal else None
         replayed = evaluation is not None
         if evaluation is None:
-            meter = self.gpu_meter if family.uses_gpu and self.gpu_meter is not None else self.meter
-            evaluation = evaluate(family, params, self.data, self.plan, rung, context, meter, rounds,
-                                  timeout=self.config.trial_timeout, n_jobs=self.config.n_jobs)
+            on_gpu = family.uses_gpu and self.gpu_meter is not None
+            meter = self.gpu_meter if on_gpu else self.meter
+            if self.isolate and not on_gpu:  # CUDA does not survive a fork: GPU work stays here
+                evaluation = evaluate_in_worker(family, params, self.data, self.plan, rung, context, meter, rounds,
+                                                self.config.trial_timeout, self.config.n_jobs,
+                                                self.config.memory_limit)
+            else:
+                evaluation = evaluate(family, params, self.data, self.plan, rung, context, meter, rounds,
+                                      timeout=self.config.trial_timeout, n_jobs=self.config.n_jobs)
         candidate = Candidate(len(self.candidates), family.name, rung, phase, params,
                               self.plan.rungs[rung], evaluation, search_params=dict(params), replayed=replayed)
         if evaluation.rounds_used:

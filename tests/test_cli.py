@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -124,3 +125,22 @@ def test_console_script_and_module_entry_points(tmp_path):
     for command in ([exe, "--help"], [sys.executable, "-m", "kiss_automl", "--help"]):
         done = subprocess.run(command, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and "fit" in done.stdout and "predict" in done.stdout
+
+
+def test_messy_but_usable_input_is_fitted_with_one_note_per_fix(tmp_path, capsys):
+    frame = pd.read_csv(DATASETS / "credit-approval.csv")
+    frame["all_missing"], frame["constant"], frame["row_id"] = np.nan, 7, range(len(frame))
+    frame.loc[:20, "A2"] = np.inf
+    source = tmp_path / "messy.csv"
+    source.write_bytes(frame.to_csv(index=False).replace("b,", "\xe9,", 1).encode("latin-1"))
+    assert main(["fit", str(source), "--target", "class", "--out", str(tmp_path / "run"), "--max-trials", "3",
+                 "--config", "fast"]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note: ")]
+    for words in ("Latin-1", "'all_missing'", "'constant'", "'row_id'", "'A2': 21 infinite"):
+        assert sum(words in note for note in notes) == 1, (words, notes)
+    unseen = frame.drop(columns="class").head(5).assign(A1="never-seen", extra=1)
+    unseen.to_csv(tmp_path / "new.csv", index=False)
+    assert main(["predict", str(tmp_path / "run"), str(tmp_path / "new.csv"), "--output", str(tmp_path / "p.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "unseen at fit" in err and "Ignoring 1 column(s)" in err
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 5

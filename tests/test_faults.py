@@ -27,10 +27,10 @@ def _journal_lines(out: Path) -> int:
     return len(partial.read_text().splitlines()) - 1 if partial.exists() else 0
 
 
-def _interrupt_fit(tmp_path: Path, sig: int) -> tuple[Path, subprocess.CompletedProcess]:
+def _interrupt_fit(tmp_path: Path, sig: int, *extra: str) -> tuple[Path, subprocess.CompletedProcess]:
     out = tmp_path / "run"
     command = [EXE, "fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), "--config", "thorough",
-               "--quiet"]
+               "--quiet", *extra]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while _journal_lines(out) < 4 and time.time() < deadline and process.poll() is None:
@@ -53,6 +53,17 @@ def test_an_interrupt_keeps_a_complete_output_folder(tmp_path, sig):
     board = pd.read_csv(out / "leaderboard.csv")
     assert len(board) >= 4 and board["selected"].sum() == 1
     assert main(["predict", str(out), str(DATASETS / "car.csv"), "--output", str(tmp_path / "p.csv")]) == 0
+
+
+def test_an_interrupt_during_isolated_candidates_leaves_no_worker_behind(tmp_path):
+    import psutil
+
+    out, done = _interrupt_fit(tmp_path, signal.SIGINT, "--memory-limit", "16")  # a limit forces workers
+    assert done.returncode == 130, done.stderr
+    run = json.loads((out / "run.json").read_text())
+    assert run["stop_reason"] == "interrupted" and run["evaluation"]["isolation"] == "process"
+    # A forked worker has its parent's command line: none may outlive the parent.
+    assert not [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == done.args]
 
 
 def test_resume_skips_the_finished_candidates(tmp_path):

@@ -42,6 +42,7 @@ class SearchConfig:
     tol: float = 0.002
     patience: int = 1
     noise_aware: bool = True
+    decision_energy: str = "estimated"
     family_patience: int = 3
     always_probe: tuple[str, ...] = ("baseline", "linear", "random_forest", "lightgbm")
     cv: int | str = "auto"
@@ -88,7 +89,7 @@ _RULES: dict[str, tuple[type, float, float]] = {
     "n_jobs": (int, -1, 1024),
 }
 _CHOICES = {"selection": ("best", "simplest"), "device": ("auto", "cpu", "cuda"),
-            "isolation": ("auto", "process", "none")}
+            "isolation": ("auto", "process", "none"), "decision_energy": ("estimated", "measured")}
 
 
 def _check_number(name: str, value: Any, kind: type, low: float, high: float) -> Any:

@@ -148,7 +148,9 @@ def _add_ensemble(result: SearchResult, search: Search, data: Task, pool_size: i
     row = Candidate(len(result.candidates), "ensemble", best.rung, "ensemble",
                     {"members": [m.trial for m in members], "weights": [round(w, 4) for w in blend.weights]},
                     best.n_rows, evaluation, score=score, signed=blend.signed,
-                    cumulative_joules=search.joules)
+                    cumulative_joules=search.joules,
+                    estimated_joules=sum(m.estimated_predict_joules for m in members),
+                    estimated_predict_joules=sum(m.estimated_predict_joules for m in members))
     row.members = members
     result.candidates.append(row)
     result.selected = row

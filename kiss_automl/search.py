@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from . import isolation, stopping
+from . import cost_model, isolation, stopping
 from .config import SearchConfig
 from .evaluation import EvalPlan, Evaluation, Task, evaluate, evaluate_in_worker
 from .families import BuildContext, Family
@@ -45,6 +45,8 @@ class Candidate:
     score_std: float = math.nan
     signed: float = -math.inf
     cumulative_joules: float = 0.0
+    estimated_joules: float = 0.0  # the cost model's figure for this fit and predict (cost_model.py)
+    estimated_predict_joules: float = 0.0
     co2_g: float = 0.0
     selected: bool = False
     members: list = field(default_factory=list, repr=False)  # an ensemble's candidates
@@ -108,6 +110,8 @@ class Search:
         self.on_event = on_event or (lambda name, **info: None)
         self.journal = journal
         self.gpu_meter = gpu_meter  # CPU + GPU counters, for the families that may use a GPU
+        self.columns, self.width = cost_model.feature_counts(data.X, data.categorical)
+        self.decision_joules = 0.0  # what the plateau rule reads: estimated or measured, see `_cost`
         self.isolate = isolation.wanted(config.isolation, data.X.shape[0] * max(1, data.X.shape[1]),
                                         config.memory_limit)
         self.budgets = stopping.Budgets(config.time_budget, config.energy_budget, config.co2_budget,
@@ -241,7 +245,12 @@ class Search:
             candidate.score_std = float(np.std(evaluation.scores)) if len(evaluation.scores) > 1 else \
                 evaluation.chunk_std
             candidate.signed = self.data.metric.signed(candidate.score)
+        fit_estimate, predict_estimate = cost_model.candidate_joules(family.name, candidate.params,
+                                                                     self._shapes(family, rung))
+        candidate.estimated_joules = fit_estimate + predict_estimate
+        candidate.estimated_predict_joules = predict_estimate
         self.joules += evaluation.joules
+        self.decision_joules += self._cost(candidate)
         candidate.cumulative_joules = self.joules
         candidate.co2_g = evaluation.joules * self.grams_per_joule
         self.candidates.append(candidate)
@@ -250,10 +259,22 @@ class Search:
         if rung == 0:
             best = max((c.signed for c in self.candidates if c.ok and c.rung == 0), default=-math.inf)
             if best > -math.inf:
-                self.curve.append(stopping.Point(self.joules, best))
+                self.curve.append(stopping.Point(self.decision_joules, best))
         self.on_event("candidate", candidate=candidate, best=self.best(), joules=self.joules,
                       elapsed=time.perf_counter() - self.started, n_done=len(self.candidates))
         return candidate
+
+    def _shapes(self, family: Family, rung: int) -> list[cost_model.Shape]:
+        """What each fold of a candidate at `rung` sees, for the cost model."""
+        stops_early = self.plan.mode == "holdout" and family.early_stopping is not None
+        patience = self.config.early_stopping_rounds if stops_early else 0
+        return [cost_model.Shape(min(self.plan.rungs[rung], len(train)), len(valid), self.columns, self.width,
+                                 self.data.n_classes, patience) for train, valid in self.plan.splits]
+
+    def _cost(self, candidate: Candidate) -> float:
+        """The joules a decision reads: the cost model's (the same every run) or the meter's."""
+        return candidate.estimated_joules if self.config.decision_energy == "estimated" else \
+            candidate.evaluation.joules
 
     def _check_budgets(self) -> None:
         elapsed = time.perf_counter() - self.started
@@ -281,7 +302,7 @@ class Search:
         leader = max(rung0, key=lambda c: c.signed)
         reach = max(0.01, 2 * leader.score_std if math.isfinite(leader.score_std) else 0.0)
         tunable = [f for f in self.families if f.space(self.data.task)]
-        costs = {f.name: float(np.mean([c.evaluation.joules for c in rung0 if c.family == f.name] or [math.nan]))
+        costs = {f.name: float(np.mean([self._cost(c) for c in rung0 if c.family == f.name] or [math.nan]))
                  for f in tunable}
         known = [c for c in costs.values() if math.isfinite(c)] or [1.0]
         cheapest = max(min(known), 1e-9)
@@ -343,8 +364,12 @@ class Search:
         n = max(len(best.evaluation.scores), 5 if len(best.evaluation.scores) == 1 else 1)
         se = (best.score_std if math.isfinite(best.score_std) else 0.0) / math.sqrt(n)
         near = [c for c in self.candidates if c.ok and c.rung == best.rung and c.signed >= best.signed - se]
-        return min(near, key=lambda c: (c.evaluation.predict_joules / max(c.evaluation.predicted_rows, 1),
-                                        -c.signed))
+        return min(near, key=lambda c: (self._predict_cost(c), -c.signed))
+
+    def _predict_cost(self, candidate: Candidate) -> float:
+        if self.config.decision_energy == "estimated":
+            return candidate.estimated_predict_joules
+        return candidate.evaluation.predict_joules / max(candidate.evaluation.predicted_rows, 1)
 
 
 def _distinct(pool: list[Candidate], k: int) -> list[Candidate]:

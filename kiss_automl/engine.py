@@ -129,7 +129,8 @@ def _add_ensemble(result: SearchResult, search: Search, data: Task, pool_size: i
     """Blend the best candidates when their averaged out-of-fold predictions beat the best one
     by `tol`; the blend becomes a leaderboard row (family 'ensemble') and the selection."""
     best = result.selected
-    pool = [c for c in result.candidates if c.ok and c.rung == best.rung and c.evaluation.oof and not c.replayed
+    # Replayed candidates bring their predictions when the journal kept them (ensemble runs do).
+    pool = [c for c in result.candidates if c.ok and c.rung == best.rung and c.evaluation.oof
             and len(c.evaluation.oof) == len(result.plan.splits)]
     pool = sorted(pool, key=lambda c: (-c.signed, c.trial))[:pool_size]
     if len(pool) < 2 or pool[0] is not best:

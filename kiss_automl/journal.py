@@ -7,12 +7,15 @@ candidates again, which the journal then answers without training anything.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import logging
 import math
 from collections import deque
 from pathlib import Path
+
+import numpy as np
 
 from .errors import KissError
 from .evaluation import Evaluation
@@ -26,12 +29,16 @@ class Journal:
     """Appends candidates to `path`; replays the candidates of an earlier run with the same key.
 
     `key` identifies the problem (data shape, target, task, seed, settings): a journal with
-    another key is refused rather than replayed into the wrong search.
+    another key is refused rather than replayed into the wrong search. With
+    `keep_predictions` the candidates' out-of-fold predictions are recorded too (float32,
+    base64), so that the ensemble of a resumed search can still blend replayed candidates.
     """
 
-    def __init__(self, path: str | Path, key: dict, resume_from: str | Path | None = None):
+    def __init__(self, path: str | Path, key: dict, resume_from: str | Path | None = None,
+                 keep_predictions: bool = False):
         self.path = Path(path)
         self.key = key
+        self.keep_predictions = keep_predictions
         self.replay: deque[dict] = deque()
         self.replayed = 0
         if resume_from is not None:
@@ -71,6 +78,7 @@ class Journal:
         fields = {f.name for f in dataclasses.fields(Evaluation)}
         values = {k: (math.nan if v is None and k == "chunk_std" else v) for k, v in head["evaluation"].items()
                   if k in fields}
+        values["oof"] = [_decode(fold) for fold in head.get("oof", [])]
         return Evaluation(**values)
 
     def discard_if_empty(self) -> None:
@@ -84,5 +92,16 @@ class Journal:
                   "search_params": candidate.search_params,
                   "evaluation": json_safe({k: v for k, v in dataclasses.asdict(candidate.evaluation).items()
                                            if k != "oof"})}
+        if self.keep_predictions and candidate.evaluation.oof:
+            record["oof"] = [_encode(fold) for fold in candidate.evaluation.oof]
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(record) + "\n")
+
+
+def _encode(array: np.ndarray) -> dict:
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    return {"shape": list(array.shape), "float32": base64.b64encode(array.tobytes()).decode("ascii")}
+
+
+def _decode(record: dict) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(record["float32"]), dtype=np.float32).reshape(record["shape"]).copy()

@@ -78,6 +78,41 @@ def test_resume_skips_the_finished_candidates(tmp_path):
     assert trained() == before + 2
 
 
+def test_resuming_a_finished_ensemble_search_gives_the_same_leaderboard(tmp_path):
+    """Replayed candidates bring their out-of-fold predictions: the blend is rebuilt, not lost."""
+    out = tmp_path / "run"
+    fit = ["fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), "--config", "thorough",
+           "--max-trials", "12", "--quiet"]
+    columns = ["family", "params", "score", "selected"]
+    assert main(fit) == 0
+    first = pd.read_csv(out / "leaderboard.csv")[columns]
+    assert main(fit + ["--resume"]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["n_replayed"] == (first["family"] != "ensemble").sum()
+    pd.testing.assert_frame_equal(pd.read_csv(out / "leaderboard.csv")[columns], first)
+
+
+def test_the_journal_keeps_out_of_fold_predictions_when_asked(tmp_path):
+    import numpy as np
+
+    from kiss_automl.evaluation import Evaluation
+    from kiss_automl.journal import Journal
+    from kiss_automl.search import Candidate
+
+    folds = [np.random.default_rng(0).random((7, 3), dtype=np.float32), np.zeros((5, 3), np.float32)]
+    candidate = Candidate(0, "lightgbm", 0, "start", {"n_estimators": 8}, 12,
+                          Evaluation(scores=[0.5, 0.6], oof=folds), search_params={"n_estimators": 8})
+    for keep in (True, False):
+        path = tmp_path / f"journal-{keep}.jsonl"
+        Journal(path, {"k": 1}, keep_predictions=keep).append(candidate)
+        replayed = Journal(tmp_path / "again.jsonl", {"k": 1}, resume_from=path).take("lightgbm", 0,
+                                                                                   {"n_estimators": 8})
+        assert replayed.scores == [0.5, 0.6]
+        assert len(replayed.oof) == (2 if keep else 0)
+        for saved, loaded in zip(folds, replayed.oof):
+            np.testing.assert_array_equal(saved, loaded)
+
+
 def test_resume_refuses_a_journal_of_another_search(tmp_path, capsys):
     out = tmp_path / "run"
     options = ["--target", "class", "--out", str(out), "--config", "fast", "--max-trials", "3", "--quiet"]

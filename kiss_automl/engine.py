@@ -44,6 +44,8 @@ class Outcome:
 
 def available_families(config: SearchConfig) -> tuple[list[Family], dict[str, str]]:
     """The configured families whose libraries import, and why the others were skipped."""
+    import importlib
+
     families, skipped = [], {}
     for name in config.families:
         family = REGISTRY[name]
@@ -51,8 +53,15 @@ def available_families(config: SearchConfig) -> tuple[list[Family], dict[str, st
         if missing:
             skipped[name] = f"missing {', '.join(missing)}"
             logger.warning("Skipping the %s family: %s is not installed", name, ", ".join(missing))
-        else:
-            families.append(family)
+            continue
+        try:  # installed but broken (a missing shared library, a version clash) is skipped too
+            for module in family.imports:
+                importlib.import_module(module)
+        except Exception as exc:  # noqa: BLE001 - whatever the import raises, the family is unusable
+            skipped[name] = f"{module} does not import: {type(exc).__name__}: {exc}".splitlines()[0][:200]
+            logger.warning("Skipping the %s family: %s", name, skipped[name])
+            continue
+        families.append(family)
     if not families:
         raise KissError(f"No model family is usable: {skipped}")
     return families, skipped

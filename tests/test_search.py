@@ -179,3 +179,17 @@ def test_only_families_that_may_use_a_gpu_are_charged_the_gpu_meter(credit, monk
     outcome = engine.run(X, _encoded(y), "binary", cfg, seed=0, meter=cpu, gpu_meter=gpu)
     energy = {c.family: c.evaluation.fit_joules for c in outcome.result.candidates}
     assert MLP.uses_gpu and energy["mlp"] == 200.0 and energy["baseline"] == 2.0
+
+
+def test_a_family_whose_library_is_broken_is_skipped_with_a_warning(credit, monkeypatch, tmp_path, caplog):
+    (tmp_path / "broken_boosting_lib.py").write_text("raise OSError('libgomp.so.1: cannot open shared object')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(REGISTRY, "xgboost", Family(name="xgboost", group="boosted", preprocessing="native",
+                                                    build=lambda params, context: None,
+                                                    requires=("broken_boosting_lib",),
+                                                    imports=("broken_boosting_lib",)))
+    X, y = credit
+    outcome = _run(X, _encoded(y), families=["baseline", "linear", "xgboost"])
+    assert "libgomp.so.1" in outcome.result.skipped_families["xgboost"]
+    assert "Skipping the xgboost family" in caplog.text
+    assert set(outcome.leaderboard["family"]) == {"baseline", "linear"}

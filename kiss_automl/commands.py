@@ -110,9 +110,10 @@ def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimato
     from .journal import Journal
 
     settings = dataclasses.asdict(estimator._settings())
-    for budget in ("time_budget", "energy_budget", "co2_budget", "max_trials", "trial_timeout", "isolation",
-                   "memory_limit"):
-        settings.pop(budget)  # a resumed search may be given more budget (or memory)
+    # A resumed search may be given more budget or memory: those are not part of its identity.
+    for name in ("time_budget", "energy_budget", "co2_budget", "max_trials", "trial_timeout", "isolation",
+                 "memory_limit"):
+        settings.pop(name)
     fingerprint = int(pd.util.hash_pandas_object(pd.concat([X, y], axis=1), index=False).sum())
     key = {"rows": len(X), "columns": [str(c) for c in X.columns], "target": args.target, "task": task,
            "seed": args.seed, "data_hash": fingerprint, "settings": json.loads(json.dumps(settings))}

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from .config import SearchConfig
 from . import isolation
+from .config import SearchConfig
 from .errors import DataError
 from .families import BuildContext, Family
 from .metrics import Metric

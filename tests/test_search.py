@@ -1,6 +1,7 @@
-"""The search loop, measured by a fake meter so energies (and so decisions) are exact."""
+"""The search loop, measured by a fake meter (the decisions read the cost model, exact either way)."""
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -184,6 +185,7 @@ def test_only_families_that_may_use_a_gpu_are_charged_the_gpu_meter(credit, monk
 def test_a_family_whose_library_is_broken_is_skipped_with_a_warning(credit, monkeypatch, tmp_path, caplog):
     (tmp_path / "broken_boosting_lib.py").write_text("raise OSError('libgomp.so.1: cannot open shared object')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(logging.getLogger("kiss_automl"), "propagate", True)  # the CLI's tests turn it off
     monkeypatch.setitem(REGISTRY, "xgboost", Family(name="xgboost", group="boosted", preprocessing="native",
                                                     build=lambda params, context: None,
                                                     requires=("broken_boosting_lib",),

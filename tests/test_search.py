@@ -185,7 +185,9 @@ def test_only_families_that_may_use_a_gpu_are_charged_the_gpu_meter(credit, monk
 def test_a_family_whose_library_is_broken_is_skipped_with_a_warning(credit, monkeypatch, tmp_path, caplog):
     (tmp_path / "broken_boosting_lib.py").write_text("raise OSError('libgomp.so.1: cannot open shared object')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(logging.getLogger("kiss_automl"), "propagate", True)  # the CLI's tests turn it off
+    # The CLI's tests leave the package logger quiet and unpropagated: hear it here.
+    monkeypatch.setattr(logging.getLogger("kiss_automl"), "propagate", True)
+    caplog.set_level(logging.WARNING, logger="kiss_automl")
     monkeypatch.setitem(REGISTRY, "xgboost", Family(name="xgboost", group="boosted", preprocessing="native",
                                                     build=lambda params, context: None,
                                                     requires=("broken_boosting_lib",),

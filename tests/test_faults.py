@@ -31,7 +31,10 @@ def _interrupt_fit(tmp_path: Path, sig: int, *extra: str) -> tuple[Path, subproc
     out = tmp_path / "run"
     command = [EXE, "fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), "--config", "thorough",
                "--quiet", *extra]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell that runs pytest in the background hands its children SIGINT ignored (as nohup
+    # does), and Python keeps it ignored: the child gets the default back, as from a terminal.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while _journal_lines(out) < 4 and time.time() < deadline and process.poll() is None:
         time.sleep(0.2)

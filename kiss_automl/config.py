@@ -107,8 +107,8 @@ def validate(config: SearchConfig) -> SearchConfig:
     values = dataclasses.asdict(config)
     for name in _POSITIVE_OR_NONE:
         if values[name] is not None:
-            values[name] = _check_number(name, values[name], float, 0.0, math.inf)
-            if values[name] <= 0:
+            values[name] = _check_number(name, values[name], float, -math.inf, math.inf)
+            if not values[name] > 0:
                 raise ConfigError(f"'{name}' must be positive, got {values[name]!r}")
     for name, (kind, low, high) in _RULES.items():
         if values[name] is not None:

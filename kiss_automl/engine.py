@@ -43,7 +43,8 @@ class Outcome:
 
 
 def available_families(config: SearchConfig) -> tuple[list[Family], dict[str, str]]:
-    """The configured families whose libraries import, and why the others were skipped."""
+    """The configured families whose libraries import (they are imported here, up front), and
+    why the others were skipped."""
     import importlib
 
     families, skipped = [], {}
@@ -76,8 +77,10 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     typed = typer.transform(X)
     if typed.shape[1] == 0:
         raise DataError("No usable feature column is left: " + "; ".join(typer.notes_ or ["no columns"]))
-    families, skipped = available_families(config)
-    imports_seconds = _import_libraries(families)
+    started = time.perf_counter()
+    families, skipped = available_families(config)  # imports each family's libraries
+    _import_search_libraries()
+    imports_seconds = time.perf_counter() - started
     data = Task(typed, y, task, int(y.max()) + 1 if task != "regression" else 0, metric,
                 tuple(typer.numeric_columns_), tuple(typer.categorical_columns_))
     plan = make_plan(y, task, config, seed)
@@ -117,16 +120,14 @@ def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, 
     return model, refit_meter.stop(token), time.perf_counter() - started
 
 
-def _import_libraries(families: list[Family]) -> float:
-    """Load the model libraries up front: a one-off cost of the process, not of the search
-    loop nor of whichever candidate happens to come first."""
+def _import_search_libraries() -> None:
+    """Load what every search uses up front (the families' libraries are loaded by
+    `available_families`): a one-off cost of the process, not of the search loop nor of
+    whichever candidate happens to come first."""
     import importlib
 
-    started = time.perf_counter()
-    for module in ("optuna.samplers", "sklearn.compose", "sklearn.impute", "sklearn.preprocessing",
-                   *(m for f in families for m in f.imports)):
+    for module in ("optuna.samplers", "sklearn.compose", "sklearn.impute", "sklearn.preprocessing"):
         importlib.import_module(module)
-    return time.perf_counter() - started
 
 
 def _uses_gpu(candidate) -> bool:

@@ -367,6 +367,7 @@ class Search:
         return min(near, key=lambda c: (self._predict_cost(c), -c.signed))
 
     def _predict_cost(self, candidate: Candidate) -> float:
+        """Inference energy for `simplest`; candidates at one rung predict the same rows."""
         if self.config.decision_energy == "estimated":
             return candidate.estimated_predict_joules
         return candidate.evaluation.predict_joules / max(candidate.evaluation.predicted_rows, 1)

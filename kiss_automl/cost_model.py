@@ -6,9 +6,10 @@ that noise: the same seed could then stop one candidate earlier. So the plateau 
 family order and `simplest` read this model instead, a deterministic function of the data's
 shape and the configuration; the leaderboard still reports what the meter measured.
 
-Each family's fit costs `per_unit` joules per unit of work plus `per_fit`; a unit is what
-its algorithm does per training row (a histogram pass over the columns, a tree level, a
-gradient step...). Predicting costs `per_row_predict` joules per row and unit of model size.
+Each family's fit costs `per_fit`, plus `per_step` per iteration (a tree, a boosting round,
+a mini-batch), plus `per_unit` per unit of work on the rows (a feature scanned at a tree
+level, a weight updated for a row...); predicting costs `per_row_predict` per row and unit
+of model size.
 The constants were fitted by `benchmarks/calibrate_cost_model.py` to 447 candidates measured
 by the CPU-time model (4 W per core) on the reference machine, a 2-core x86 VM, over 21 of
 the 22 benchmark datasets: the median estimate is within a factor of 1.3-1.9 of the reading,

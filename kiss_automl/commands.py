@@ -228,7 +228,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     from .leaderboard import render
 
     board = persist.read_table(args.model_dir)
-    board["params"] = board["params"].fillna("")
-    board["error"] = board["error"].fillna("")
+    for text in ("params", "error"):  # read back as floats (NaN) when every cell is empty
+        board[text] = board[text].astype(object).fillna("")
     print(render(board, args.format), end="")
     return 0

@@ -73,7 +73,7 @@ def test_an_interrupt_in_the_parent_leaves_no_worker_behind(tmp_path):
         time.sleep(30)
 
     def interrupt(signum, frame):
-        if not pid_file.exists():  # the worker has not started yet (a loaded machine): wait on
+        if not (pid_file.exists() and pid_file.read_text()):  # the worker has not started yet: wait on
             signal.setitimer(signal.ITIMER_REAL, 0.2)
             return
         raise KeyboardInterrupt

@@ -200,7 +200,8 @@ def predict_command(args: argparse.Namespace) -> int:
     missing = [c for c in _required_columns(model, meta) if c not in frame.columns]
     if missing:
         raise DataError(f"{args.csv} lacks column(s) the model needs: {', '.join(missing)}")
-    extra = [c for c in frame.columns if c not in meta["columns"]]
+    # The target column of a labelled file is expected, not extra: it is ignored quietly.
+    extra = [c for c in frame.columns if c not in meta["columns"] and c != meta["target"]]
     if extra:
         logger.warning("Ignoring %d column(s) the model was not trained on: %s", len(extra), ", ".join(extra[:10]))
     X = frame[[c for c in meta["columns"] if c in frame.columns]]

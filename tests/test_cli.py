@@ -59,7 +59,10 @@ def test_predict_writes_the_target_column_and_probabilities(fitted, tmp_path):
 def test_predict_ignores_extra_columns_and_refuses_missing_ones(fitted, tmp_path, capsys):
     frame = pd.read_csv(DATASETS / "credit-approval.csv")
     frame.assign(extra=1).to_csv(tmp_path / "extra.csv", index=False)
+    capsys.readouterr()
     assert main(["predict", str(fitted), str(tmp_path / "extra.csv"), "--output", str(tmp_path / "p.csv")]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "Ignoring" in line]
+    assert warnings == ["WARNING: Ignoring 1 column(s) the model was not trained on: extra"]  # not the target
     frame.drop(columns=["A1"]).to_csv(tmp_path / "missing.csv", index=False)
     capsys.readouterr()
     assert main(["predict", str(fitted), str(tmp_path / "missing.csv"), "--output", str(tmp_path / "q.csv")]) == 2

@@ -109,7 +109,8 @@ def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimato
 
     from .journal import Journal
 
-    settings = dataclasses.asdict(estimator._settings())
+    search_config = estimator._settings()
+    settings = dataclasses.asdict(search_config)
     # A resumed search may be given more budget or memory: those are not part of its identity.
     for name in ("time_budget", "energy_budget", "co2_budget", "max_trials", "trial_timeout", "isolation",
                  "memory_limit"):
@@ -121,7 +122,7 @@ def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimato
     source = None
     if args.resume:
         source = out / persist.JOURNAL_FILE if (out / persist.JOURNAL_FILE).is_file() else partial
-    return Journal(partial, key, resume_from=source, keep_predictions=estimator._settings().ensemble)
+    return Journal(partial, key, resume_from=source, keep_predictions=search_config.ensemble)
 
 
 def _run_record(args, estimator, task: str, X: pd.DataFrame, whole, cpu_parts: dict, tracker,

@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 
 from . import leaderboard
 from .config import SearchConfig
-from .errors import DataError, KissError
+from .errors import DataError, KissError, one_line
 from .evaluation import Task, make_plan
 from .families import REGISTRY, BuildContext, Family
 from .metrics import get_metric
@@ -59,7 +59,7 @@ def available_families(config: SearchConfig) -> tuple[list[Family], dict[str, st
             for module in family.imports:
                 importlib.import_module(module)
         except Exception as exc:  # noqa: BLE001 - whatever the import raises, the family is unusable
-            skipped[name] = f"{module} does not import: {type(exc).__name__}: {exc}".splitlines()[0][:200]
+            skipped[name] = f"{module} does not import: {one_line(exc, 200)}"
             logger.warning("Skipping the %s family: %s", name, skipped[name])
             continue
         families.append(family)

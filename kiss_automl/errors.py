@@ -15,3 +15,8 @@ class ConfigError(KissError, ValueError):
 
 class ModelFormatError(KissError):
     """A saved model folder is missing, untrusted, or from an incompatible version."""
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """`Type: message`, first line only and at most `limit` characters: for a leaderboard cell."""
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:limit]

@@ -20,7 +20,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from . import isolation
 from .config import SearchConfig
-from .errors import DataError
+from .errors import DataError, one_line
 from .families import BuildContext, Family
 from .metrics import Metric
 from .preprocess import build_preprocessor
@@ -198,7 +198,7 @@ def evaluate(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPl
         return result
     except Exception as exc:  # the candidate boundary: any library error becomes a row
         logger.warning("%s failed: %s: %s", family.name, type(exc).__name__, exc)
-        result.status, result.error = "failed", f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        result.status, result.error = "failed", one_line(exc)
         return result
     if len(plan.splits) == 1:
         result.chunk_std = _chunk_std(data.metric, y_valid, pred, proba)

@@ -23,12 +23,14 @@ import time
 import warnings
 from typing import Callable, TypeVar
 
+from .errors import one_line
+
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 # `isolation: auto` forks from this many cells (rows x columns) up: below it a candidate
 # costs tens of milliseconds and the ~10 ms fork would be a visible share of its energy.
 AUTO_MIN_CELLS = 1_000_000
 _POLL_SECONDS = 0.05
-logger = logging.getLogger(__name__)
 _GIB = 1024.0**3
 
 
@@ -90,7 +92,7 @@ def call_in_worker(fn: Callable[[], T], timeout: float | None = None, memory_lim
         raise WorkerFailed(f"the worker process was killed by {killer}{hint}")
     try:
         outcome, value = pickle.loads(payload)
-    except Exception:
+    except (EOFError, pickle.UnpicklingError, ValueError):  # nothing, or a result cut short
         raise WorkerFailed(f"the worker process exited ({os.WEXITSTATUS(status)}) without a result") from None
     if outcome != "ok":
         raise WorkerFailed(value)
@@ -103,7 +105,7 @@ def _serve(fn: Callable[[], object], write_fd: int) -> None:
         _become_worker()
         payload = pickle.dumps(("ok", fn()), protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent as text
-        payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}".splitlines()[0][:300]))
+        payload = pickle.dumps(("error", one_line(exc)))
         code = 1
     try:
         view = memoryview(payload)

@@ -122,7 +122,7 @@ def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimato
     source = None
     if args.resume:
         source = out / persist.JOURNAL_FILE if (out / persist.JOURNAL_FILE).is_file() else partial
-    return Journal(partial, key, resume_from=source, keep_predictions=search_config.ensemble)
+    return Journal(partial, key, resume_from=source)  # the engine decides whether it keeps predictions
 
 
 def _run_record(args, estimator, task: str, X: pd.DataFrame, whole, cpu_parts: dict, tracker,

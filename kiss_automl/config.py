@@ -58,7 +58,7 @@ class SearchConfig:
     promote_eta: int = 2
     early_stopping_rounds: int = 20
     selection: str = "best"
-    ensemble: bool = False
+    ensemble: bool | str = "auto"  # true, false or 'auto' (ensemble.wanted)
     n_jobs: int = 1
     device: str = "auto"
 
@@ -118,9 +118,10 @@ def validate(config: SearchConfig) -> SearchConfig:
     for name, choices in _CHOICES.items():
         if values[name] not in choices:
             raise ConfigError(f"'{name}' must be one of {', '.join(choices)}, got {values[name]!r}")
-    for name in ("noise_aware", "ensemble"):
-        if not isinstance(values[name], bool):
-            raise ConfigError(f"'{name}' must be true or false, got {values[name]!r}")
+    if not isinstance(values["noise_aware"], bool):
+        raise ConfigError(f"'noise_aware' must be true or false, got {values['noise_aware']!r}")
+    if not (isinstance(values["ensemble"], bool) or values["ensemble"] == "auto"):
+        raise ConfigError(f"'ensemble' must be true, false or auto, got {values['ensemble']!r}")
     values["families"] = _check_families(values["families"])
     values["always_probe"] = _check_families(values["always_probe"], "always_probe", allow_empty=True)
     values["cv"] = _check_cv(values["cv"])

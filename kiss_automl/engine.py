@@ -84,6 +84,8 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     data = Task(typed, y, task, int(y.max()) + 1 if task != "regression" else 0, metric,
                 tuple(typer.numeric_columns_), tuple(typer.categorical_columns_))
     plan = make_plan(y, task, config, seed)
+    if journal is not None:  # a resumed search can then blend replayed candidates too
+        journal.keep_predictions = ensemble.wanted(config.ensemble, plan.mode)
     # One thread per BLAS/OpenMP pool: on a small machine a second thread mostly spin-waits
     # (seen here: a logistic regression fit read 0.7 J alone, 6.8 J with two BLAS threads
     # while another process was busy). It also keeps forked workers (isolation.py) alive:
@@ -108,7 +110,7 @@ def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, 
     if result.selected is None:
         errors = sorted({c.evaluation.error for c in result.candidates if c.evaluation.error})
         raise KissError("Every candidate failed" + (f"; first error: {errors[0]}" if errors else ""))
-    if config.ensemble and config.selection == "best":
+    if ensemble.wanted(config.ensemble, result.plan.mode) and config.selection == "best":
         _add_ensemble(result, search, data)
     result.selected.selected = True
     if on_event:
@@ -136,8 +138,9 @@ def _uses_gpu(candidate) -> bool:
 
 
 def _add_ensemble(result: SearchResult, search: Search, data: Task, pool_size: int = 10) -> None:
-    """Blend the best candidates when their averaged out-of-fold predictions beat the best one
-    by `tol`; the blend becomes a leaderboard row (family 'ensemble') and the selection."""
+    """Blend the best candidates' out-of-fold predictions (ensemble.select) and keep the blend
+    when it scores at least as well as the best one, scored as every candidate is (mean over
+    folds); it becomes a leaderboard row (family 'ensemble') and the selection."""
     best = result.selected
     # Replayed candidates bring their predictions when the journal kept them (ensemble runs do).
     pool = [c for c in result.candidates if c.ok and c.rung == best.rung and c.evaluation.oof
@@ -145,21 +148,26 @@ def _add_ensemble(result: SearchResult, search: Search, data: Task, pool_size: i
     pool = sorted(pool, key=lambda c: (-c.signed, c.trial))[:pool_size]
     if len(pool) < 2 or pool[0] is not best:
         return
-    y_oof = np.concatenate([data.y[valid] for _, valid in result.plan.splits])
-    blend = ensemble.select([c.evaluation.oof_predictions() for c in pool], y_oof, data.metric,
-                            data.task != "regression")
-    if len(blend.members) < 2 or blend.signed - best.signed < search.config.tol:
+    classify = data.task != "regression"
+    fold_targets = [data.y[valid] for _, valid in result.plan.splits]
+    blend = ensemble.select([c.evaluation.oof_predictions() for c in pool], np.concatenate(fold_targets), classify)
+    if len(blend.members) < 2:
         return
     members = [pool[i] for i in blend.members]
-    score = data.metric.signed(blend.signed)  # signing twice gives the metric's own units back
-    evaluation = Evaluation(scores=[score],
+    scores = ensemble.fold_scores([m.evaluation.oof for m in members], blend.weights, fold_targets, data.metric,
+                                  classify)
+    score = float(np.mean(scores))
+    if data.metric.signed(score) < best.signed:
+        return
+    evaluation = Evaluation(scores=scores,
                             predict_joules=sum(m.evaluation.predict_joules for m in members),
                             predict_seconds=sum(m.evaluation.predict_seconds for m in members),
                             predicted_rows=best.evaluation.predicted_rows)
     row = Candidate(len(result.candidates), "ensemble", best.rung, "ensemble",
                     {"members": [m.trial for m in members], "weights": [round(w, 4) for w in blend.weights]},
-                    best.n_rows, evaluation, score=score, signed=blend.signed,
-                    cumulative_joules=search.joules,
+                    best.n_rows, evaluation, score=score,
+                    score_std=float(np.std(scores)) if len(scores) > 1 else best.score_std,
+                    signed=data.metric.signed(score), cumulative_joules=search.joules,
                     estimated_joules=sum(m.estimated_predict_joules for m in members),
                     estimated_predict_joules=sum(m.estimated_predict_joules for m in members))
     row.members = members

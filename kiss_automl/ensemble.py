@@ -4,6 +4,13 @@ Greedy forward selection with replacement: start from the best candidate, then r
 add the candidate whose inclusion improves the averaged prediction most. Cheap (no model is
 trained: it reuses the predictions the search already paid for) and robust on small, noisy
 data where the single best cross-validation score is partly luck.
+
+The greedy steps follow a proper score (log-likelihood of the true class; squared error for
+regression), not the search metric: accuracy moves in steps of one row, so on small data it
+mostly cannot tell a better blend from a worse one, while the likelihood can. Measured on 15
+datasets of 700-8,000 rows x 5 seeds (benchmarks/ENSEMBLE.md), blends chosen this way scored
++0.23 points of test accuracy (R² x50) over the single best on average, the accuracy-led
+greedy +0.03.
 """
 
 from __future__ import annotations
@@ -19,21 +26,33 @@ from sklearn.utils.validation import check_is_fitted
 from .metrics import Metric
 
 
+def wanted(setting: "bool | str", evaluation_mode: str) -> bool:
+    """Whether to blend: always, never, or ('auto') when candidates were cross-validated.
+
+    With cross-validation (small data) every row has an out-of-fold prediction and the best
+    single score is partly luck; on one holdout split blending gains less and inference,
+    which then costs every member's energy, weighs more on large data.
+    """
+    return setting is True or (setting == "auto" and evaluation_mode == "cv")
+
+
 @dataclass(frozen=True)
 class Blend:
-    """Which candidates, with what weights, and the blend's out-of-fold score."""
+    """Which candidates, with what weights."""
 
     members: tuple[int, ...]  # indices into the candidate list given to `select`
     weights: tuple[float, ...]
-    signed: float  # the blend's out-of-fold score, signed so that larger is better
 
 
-def select(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Metric, classify: bool,
+def select(predictions: Sequence[np.ndarray], y: np.ndarray, classify: bool,
            rounds: int = 15, max_members: int = 5) -> Blend:
-    """Greedy selection with replacement; `predictions[0]` must be the best single candidate."""
-    def score(blend: np.ndarray) -> float:
-        pred = blend.argmax(axis=1) if classify else blend
-        return metric.signed(metric.score(y, pred, blend if classify else None))
+    """Greedy selection with replacement; `predictions[0]` must be the best single candidate.
+
+    Predictions are class probabilities (classification) or values (regression), all rows in
+    the same order as `y`.
+    """
+    def score(blend: np.ndarray) -> float:  # larger is better
+        return proper_score(y, blend, classify)
 
     chosen = [0]
     total = predictions[0].astype(np.float64).copy()
@@ -51,7 +70,30 @@ def select(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Metric, cla
         chosen.append(pick)
     counts = Counter(chosen)
     members = tuple(sorted(counts))
-    return Blend(members, tuple(counts[m] / len(chosen) for m in members), best)
+    return Blend(members, tuple(counts[m] / len(chosen) for m in members))
+
+
+def proper_score(y: np.ndarray, prediction: np.ndarray, classify: bool) -> float:
+    """Mean log-likelihood of the true class (clipped at 1e-6), or minus the mean squared error."""
+    if classify:
+        return float(np.log(np.clip(prediction[np.arange(len(y)), y], 1e-6, 1.0)).mean())
+    return -float(np.mean((prediction - y) ** 2))
+
+
+def combine(predictions: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """The weighted average of members' predictions (probabilities or values)."""
+    return sum(w * np.asarray(p, dtype=np.float64) for p, w in zip(predictions, weights))
+
+
+def fold_scores(member_folds: Sequence[Sequence[np.ndarray]], weights: Sequence[float],
+                fold_targets: Sequence[np.ndarray], metric: Metric, classify: bool) -> list[float]:
+    """The blend's score on each fold, computed as every candidate's is (evaluation.py)."""
+    scores = []
+    for k, y in enumerate(fold_targets):
+        blend = combine([folds[k] for folds in member_folds], weights)
+        pred = blend.argmax(axis=1) if classify else blend
+        scores.append(metric.score(y, pred, blend if classify else None))
+    return scores
 
 
 class WeightedEnsemble(BaseEstimator):

@@ -30,8 +30,9 @@ class Journal:
 
     `key` identifies the problem (data shape, target, task, seed, settings): a journal with
     another key is refused rather than replayed into the wrong search. With
-    `keep_predictions` the candidates' out-of-fold predictions are recorded too (float32,
-    base64), so that the ensemble of a resumed search can still blend replayed candidates.
+    `keep_predictions` (set by the engine when the search will blend) the candidates'
+    out-of-fold predictions are recorded too (float32, base64), so that the ensemble of a
+    resumed search can still blend replayed candidates.
     """
 
     def __init__(self, path: str | Path, key: dict, resume_from: str | Path | None = None,

@@ -33,6 +33,9 @@ def test_yaml_file_overrides_defaults(tmp_path):
     ({"cv": 1}, "'cv' must be"),
     ({"colour": "red"}, "Unknown setting(s) colour"),
     ({"patience": "two"}, "'patience' must be a number"),
+    ({"ensemble": "maybe"}, "'ensemble' must be true, false or auto"),
+    ({"ensemble": 1}, "'ensemble' must be true, false or auto"),
+    ({"noise_aware": "yes"}, "'noise_aware' must be true or false"),
 ])
 def test_bad_values_get_one_clear_message(values, words):
     with pytest.raises(ConfigError) as info:
@@ -54,3 +57,8 @@ def test_replace_ignores_none_and_validates():
     assert settings.time_budget == 30 and settings.max_trials == config.SearchConfig().max_trials
     with pytest.raises(ConfigError):
         config.SearchConfig().replace(n_jobs=0)
+
+
+@pytest.mark.parametrize("value", [True, False, "auto"])
+def test_ensemble_takes_true_false_or_auto(value):
+    assert config.load({"ensemble": value}).ensemble == value

@@ -155,20 +155,42 @@ def test_parallel_folds_give_the_same_scores_and_all_the_energy(credit):
     assert spent == pytest.approx(10.0 * 4)
 
 
-def test_ensemble_blends_candidates_and_predicts(credit):
+def test_cross_validated_candidates_are_blended_by_default(abalone):
     from kiss_automl.ensemble import WeightedEnsemble
 
-    X, y = credit
-    outcome = _run(X, _encoded(y), max_trials=6, ensemble=True, tol=0.0)  # any blend that improves is kept
+    X, y = abalone
+    outcome = _run(X, y.to_numpy(float), task="regression", max_trials=4)  # ensemble: auto, 2-fold CV
     board = outcome.leaderboard
     row = board[board["family"] == "ensemble"]
     assert len(row) == 1 and bool(row["selected"].iloc[0])
     members = json.loads(row["params"].iloc[0])["members"]
     assert len(members) >= 2 and set(members) <= set(board["trial"])
+    blend = outcome.result.selected
+    # Scored as every candidate is: the mean over the folds, and at least the best single one.
+    assert blend.score == pytest.approx(np.mean(blend.evaluation.scores)) and len(blend.evaluation.scores) == 2
+    assert blend.score >= max(c.score for c in outcome.result.candidates if c.family != "ensemble")
     model = outcome.model.named_steps["model"]
     assert isinstance(model, WeightedEnsemble) and len(model.members) == len(members)
-    proba = outcome.model.predict_proba(X.head(10))
-    assert proba.shape == (10, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert np.isfinite(outcome.model.predict(X.head(10))).all()
+
+
+def test_a_holdout_search_is_blended_only_when_asked(abalone):
+    X, y = abalone
+    families = {setting: {c.family for c in _run(X, y.to_numpy(float), task="regression", max_trials=4,
+                                                  cv="holdout", ensemble=setting).result.candidates}
+                for setting in ("auto", True)}
+    assert "ensemble" not in families["auto"] and "ensemble" in families[True]
+
+
+@pytest.mark.parametrize("margin, kept", [(-0.01, False), (0.0, True)])
+def test_a_blend_is_kept_only_when_it_scores_at_least_the_best(abalone, monkeypatch, margin, kept):
+    from kiss_automl import ensemble
+
+    X, y = abalone
+    best_score = _run(X, y.to_numpy(float), task="regression", max_trials=4, ensemble=False).result.selected.score
+    monkeypatch.setattr(ensemble, "fold_scores", lambda *args: [best_score + margin] * 2)
+    outcome = _run(X, y.to_numpy(float), task="regression", max_trials=4)
+    assert (outcome.result.selected.family == "ensemble") is kept
 
 
 def test_only_families_that_may_use_a_gpu_are_charged_the_gpu_meter(credit, monkeypatch):

@@ -24,7 +24,8 @@ LGBM_SPACE = {
 LGBM_STARTS = (
     {"n_estimators": 32, "learning_rate": 0.1, "num_leaves": 8, "min_child_samples": 20,
      "colsample_bytree": 1.0, "subsample": 1.0, "reg_lambda": 0.001},
-    # LightGBM's own defaults: the bar every tabular AutoML must clear.
+    # LightGBM's own defaults, the bar every tabular AutoML must clear (but for reg_lambda:
+    # 0 there, the log-scaled space's floor here).
     {"n_estimators": 100, "learning_rate": 0.1, "num_leaves": 31, "min_child_samples": 20,
      "colsample_bytree": 1.0, "subsample": 1.0, "reg_lambda": 0.001},
 )

@@ -82,7 +82,9 @@ def fit_command(args: argparse.Namespace) -> int:
 
         print(render(estimator.leaderboard_.head(10), "table"), end="")
     best = estimator.search_summary_["selected"]
-    print(f"Selected {best['family']} ({estimator.metric_} {best['score']:.4f}); stop: {estimator.stop_reason_}; "
+    members = best["member_families"]
+    chosen = best["family"] + (f" of {', '.join(members)}" if members else "")
+    print(f"Selected {chosen} ({estimator.metric_} {best['score']:.4f}); stop: {estimator.stop_reason_}; "
           f"candidates {run['energy']['candidates_j']:.1f} J; model and leaderboard in {out}")
     if estimator.stop_reason_ == "interrupted":
         print(f"kiss-automl: interrupted; the best model so far is saved; `--resume` continues it", file=sys.stderr)

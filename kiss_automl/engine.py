@@ -209,7 +209,8 @@ def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Ta
         "n_failed": sum(not c.ok for c in candidates),
         "skipped_families": result.skipped_families,
         "selected": {"family": selected.family, "params": selected.params, "score": selected.score,
-                     "score_std": selected.score_std, "rung": selected.rung, "trial": selected.trial},
+                     "score_std": selected.score_std, "rung": selected.rung, "trial": selected.trial,
+                     "member_families": [m.family for m in selected.members]},
         "energy": {
             "candidates_j": search_joules,
             "candidates_memory_j": sum(c.evaluation.memory_joules for c in candidates),

@@ -61,10 +61,11 @@ def render(frame: pd.DataFrame, fmt: str = "table") -> str:
     raise ValueError(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-DISPLAY = ["rank", "family", "rung", "n_rows", "score", "score_std", "fit_energy_j",
+# `trial` is the number the progress lines show, and what an ensemble's params name its members by.
+DISPLAY = ["rank", "trial", "family", "rung", "n_rows", "score", "score_std", "fit_energy_j",
            "predict_energy_j_per_1k", "co2_g", "fit_time_s", "status", "selected", "params"]
-NUMERIC_DISPLAY = {"rank", "rung", "n_rows", "score", "score_std", "fit_energy_j", "predict_energy_j_per_1k",
-                   "co2_g", "fit_time_s"}
+NUMERIC_DISPLAY = {"rank", "trial", "rung", "n_rows", "score", "score_std", "fit_energy_j",
+                   "predict_energy_j_per_1k", "co2_g", "fit_time_s"}
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:

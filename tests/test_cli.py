@@ -40,7 +40,7 @@ def test_fit_writes_model_leaderboard_and_run_record(fitted):
 
 
 @pytest.mark.parametrize("fmt, marker", [("table", "rank"), ("csv", "rank,family,rung"), ("json", '"family"'),
-                                         ("markdown", "| rank |")])
+                                         ("markdown", "| rank | trial | family |")])
 def test_leaderboard_formats(fitted, capsys, fmt, marker):
     assert main(["leaderboard", str(fitted), "--format", fmt]) == 0
     assert marker in capsys.readouterr().out
@@ -77,6 +77,18 @@ def test_regression_fit_and_predict(tmp_path):
     assert json.loads((out / "run.json").read_text())["task"] == "regression"
     assert main(["predict", str(out), str(DATASETS / "abalone.csv"), "--output", str(tmp_path / "p.csv")]) == 0
     assert pd.read_csv(tmp_path / "p.csv").columns.tolist() == ["Class_Rings"]
+
+
+def test_a_blend_is_named_by_its_members_and_predicts_after_loading(tmp_path, capsys):
+    out = tmp_path / "abalone"
+    # Default settings: 3-fold CV on 4,177 rows, so the candidates may be blended (ensemble: auto).
+    assert main(["fit", str(DATASETS / "abalone.csv"), "--target", "Class_Rings", "--out", str(out),
+                 "--max-trials", "6", "--quiet"]) == 0
+    selected = json.loads((out / "run.json").read_text())["selected"]
+    assert selected["family"] == "ensemble" and len(selected["member_families"]) >= 2
+    assert f"Selected ensemble of {', '.join(selected['member_families'])} (r2 " in capsys.readouterr().out
+    assert main(["predict", str(out), str(DATASETS / "abalone.csv"), "--output", str(tmp_path / "p.csv")]) == 0
+    assert np.isfinite(pd.read_csv(tmp_path / "p.csv")["Class_Rings"]).all()
 
 
 def _csv(tmp_path, name, text):

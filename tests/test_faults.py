@@ -200,3 +200,18 @@ def test_a_candidate_out_of_memory_becomes_a_failed_row(credit, monkeypatch):
     row = outcome.leaderboard.query("family == 'linear'").iloc[0]
     assert row["status"] == "failed" and "MemoryError" in row["error"]
     assert outcome.result.selected.family != "linear"
+
+
+def test_skops_is_loaded_without_torch_and_trusts_the_same_types():
+    """persist hides torch while skops.io lists sklearn's estimators (a ~5 J import saved per
+    fit and per predict); the list it trusts must not change."""
+    pytest.importorskip("torch")
+    listing = ("import sys, json; from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names; "
+               "print(json.dumps([sorted(names), 'torch' in sys.modules]))")
+    plain = subprocess.run([sys.executable, "-c", listing], capture_output=True, text=True, check=True)
+    hidden = subprocess.run([sys.executable, "-c", "from kiss_automl import persist; persist._import_skops_io(); "
+                             + listing], capture_output=True, text=True, check=True)
+    plain_names, plain_torch = json.loads(plain.stdout)
+    hidden_names, hidden_torch = json.loads(hidden.stdout)
+    assert plain_torch and not hidden_torch  # the plain import does pull torch in: the test can fail
+    assert hidden_names == plain_names and len(hidden_names) > 100

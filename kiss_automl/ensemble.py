@@ -30,8 +30,9 @@ def wanted(setting: "bool | str", evaluation_mode: str) -> bool:
     """Whether to blend: always, never, or ('auto') when candidates were cross-validated.
 
     With cross-validation (small data) every row has an out-of-fold prediction and the best
-    single score is partly luck; on one holdout split blending gains less and inference,
-    which then costs every member's energy, weighs more on large data.
+    single score is partly luck: +0.23 points on average over 15 datasets x 5 seeds. On one
+    holdout split (large data) it gained +0.12 points on 7 datasets (seed 0), while each
+    member's refit on all rows and its inference cost grow with the data (benchmarks/ENSEMBLE.md).
     """
     return setting is True or (setting == "auto" and evaluation_mode == "cv")
 

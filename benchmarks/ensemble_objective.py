@@ -121,27 +121,17 @@ def replay(case: dict) -> dict[str, float]:
     return scores
 
 
-def _metric_greedy(predictions, y, metric, classify, rounds=15, max_members=5):
-    """The blend kiss-automl used before: greedy on the metric itself (pooled out-of-fold)."""
-    from collections import Counter
+def _metric_greedy(predictions, y, metric, classify):
+    """The blend kiss-automl used before: greedy steps led by the metric itself (pooled out-of-fold)."""
+    from kiss_automl import ensemble
 
-    def score(blend):
+    def objective(blend):
         pred = blend.argmax(axis=1) if classify else blend
         return metric.signed(metric.score(y, pred, blend if classify else None))
 
-    chosen, total = [0], predictions[0].astype(np.float64).copy()
-    best = score(total)
-    for _ in range(rounds):
-        trials = [(score((total + p) / (len(chosen) + 1)), -i, i) for i, p in enumerate(predictions)
-                  if i in chosen or len(set(chosen)) < max_members]
-        value, _, pick = max(trials)
-        if value <= best:
-            break
-        best, total = value, total + predictions[pick]
-        chosen.append(pick)
-    counts = Counter(chosen)
-    members = sorted(counts)
-    return members, [counts[m] / len(chosen) for m in members], best
+    blend = ensemble.select(predictions, y, classify, objective=objective)
+    return blend.members, blend.weights, objective(ensemble.combine(
+        [predictions[i] for i in blend.members], blend.weights))
 
 
 def main(argv=None) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -46,15 +46,15 @@ class Blend:
 
 
 def select(predictions: Sequence[np.ndarray], y: np.ndarray, classify: bool,
-           rounds: int = 15, max_members: int = 5) -> Blend:
+           rounds: int = 15, max_members: int = 5,
+           objective: Callable[[np.ndarray], float] | None = None) -> Blend:
     """Greedy selection with replacement; `predictions[0]` must be the best single candidate.
 
     Predictions are class probabilities (classification) or values (regression), all rows in
-    the same order as `y`.
+    the same order as `y`. `objective(blend)` (larger is better) leads the steps; by default
+    the proper score below.
     """
-    def score(blend: np.ndarray) -> float:  # larger is better
-        return proper_score(y, blend, classify)
-
+    score = objective or (lambda blend: proper_score(y, blend, classify))
     chosen = [0]
     total = predictions[0].astype(np.float64).copy()
     best = score(total)

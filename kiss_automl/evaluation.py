@@ -175,7 +175,10 @@ def evaluate(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPl
     """
     result = Evaluation()
     started = time.perf_counter()
-    folds = [(subsample(train, data.y, plan.rungs[rung], data.task != "regression", context.random_state), valid)
+    # The top rung trains on all of each split's rows (CV folds differ in size by one row).
+    top = rung == len(plan.rungs) - 1
+    folds = [(train if top else subsample(train, data.y, plan.rungs[rung], data.task != "regression",
+                                          context.random_state), valid)
              for train, valid in plan.splits]
     try:
         if n_jobs != 1 and len(folds) > 1:

@@ -219,3 +219,36 @@ def test_a_family_whose_library_is_broken_is_skipped_with_a_warning(credit, monk
     assert "libgomp.so.1" in outcome.result.skipped_families["xgboost"]
     assert "Skipping the xgboost family" in caplog.text
     assert set(outcome.leaderboard["family"]) == {"baseline", "linear"}
+
+
+def test_cross_validation_trains_on_every_row_of_each_fold(credit, monkeypatch):
+    from sklearn.dummy import DummyClassifier
+
+    seen = []
+
+    class Recorder(DummyClassifier):
+        def fit(self, X, y, sample_weight=None):
+            seen.append(len(X))
+            return super().fit(X, y)
+
+    monkeypatch.setitem(REGISTRY, "baseline", Family(name="baseline", group="baseline", preprocessing="onehot",
+                                                     build=lambda params, context: Recorder()))
+    X, y = credit
+    outcome = _run(X, _encoded(y), families=["baseline"], max_trials=1, small_data_folds=7)
+    plan = outcome.result.plan
+    # 690 rows in 7 folds: training sizes 591 and 592, all used (not cut to the smallest).
+    assert sorted(seen[:7]) == sorted(len(train) for train, _ in plan.splits)
+    assert len({len(train) for train, _ in plan.splits}) == 2
+
+
+def test_accuracy_is_the_share_of_matching_labels():
+    from sklearn.metrics import accuracy_score
+
+    from kiss_automl.metrics import get_metric
+
+    rng = np.random.default_rng(0)
+    y, pred = rng.integers(0, 3, 101), rng.integers(0, 3, 101)
+    accuracy = get_metric("accuracy", "multiclass")
+    assert accuracy.score(y, pred, None) == accuracy_score(y, pred)
+    with pytest.raises(ValueError):
+        accuracy.score(y, pred[:-1], None)

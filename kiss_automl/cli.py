@@ -20,8 +20,25 @@ logger = logging.getLogger(__name__)
 EXIT_BAD_INPUT = 2
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """A bad option is bad input: one line on stderr and exit 2, not the usage block."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"kiss-automl: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _seed(text: str) -> int:
+    value = int(text)  # a ValueError: argparse says "invalid integer value" (the name below)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"the seed must be from 0 to 2**32 - 1, got {value}")
+    return value
+
+
+_seed.__name__ = "integer"
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kiss-automl", description=(
+    parser = _OneLineParser(prog="kiss-automl", description=(
         "Simple-first AutoML for tabular data: tries models in increasing order of cost, measures "
         "the energy of each, and stops when more energy no longer buys accuracy."))
     parser.add_argument("--version", action="version", version=f"kiss-automl {__version__}")
@@ -41,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="resident memory one candidate may use; past it the candidate is a failed row")
     fit.add_argument("--selection", choices=["best", "simplest"],
                      help="best score, or least inference energy within one standard error of it")
-    fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    fit.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**32 - 1 (default 0)")
     fit.add_argument("--out", help="output folder (default runs/<csv name>)")
     fit.add_argument("--config", default="default", help="preset (default, fast, thorough) or a YAML file")
     fit.add_argument("--country", help="where the energy is used (ISO code or name), for CO2")
@@ -60,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("model_dir", help="the folder `fit` wrote")
     board.add_argument("--format", default="table", choices=["table", "csv", "json", "markdown"])
 
-    report = verbs.add_parser("report", help="write a report of a fit (HTML or Markdown)")
+    report = verbs.add_parser("report", help="(not available yet) a report of a fit; use `leaderboard --format markdown`")
     report.add_argument("model_dir", help="the folder `fit` wrote")
     report.add_argument("--output", required=True, help="report.html or report.md")
     return parser
@@ -87,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_command(args)
     except KissError as exc:
         print(f"kiss-automl: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # a path that cannot be read or written: the user's to fix
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"kiss-automl: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("kiss-automl: interrupted", file=sys.stderr)

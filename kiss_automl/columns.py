@@ -239,8 +239,7 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
         for name, kind in self.kinds_.items():
             s = frame[name]
             if kind == NUMERIC:
-                out[name] = _to_float(pd.to_numeric(s, errors="coerce")
-                                      if not pd.api.types.is_numeric_dtype(s) else s)
+                out[name] = _to_float(s if pd.api.types.is_numeric_dtype(s) else self._numbers(name, s))
             elif kind == BOOLEAN:
                 out[name] = _bool_to_float(s)
             elif kind == DATETIME:
@@ -277,6 +276,15 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
         dt = _parse_dates(s, self.datetime_formats_[name]).dt
         return {f"{name}__{p}": _to_float(getattr(dt, _DT_ATTR.get(p, p)))
                 for p in self.datetime_parts_[name]}
+
+    @staticmethod
+    def _numbers(name: str, s: pd.Series) -> pd.Series:
+        """A numeric column that arrives as text: what is not a number is read as missing, and said."""
+        numbers = pd.to_numeric(s, errors="coerce")
+        lost = int((numbers.isna() & s.notna() & (_as_text(s).str.strip() != "")).sum())
+        if lost:
+            logger.info("Column '%s': %d value(s) that are not numbers read as missing", name, lost)
+        return numbers
 
     def _categorical(self, name: str, s: pd.Series) -> pd.Categorical:
         values = _as_text(s)

@@ -23,6 +23,12 @@ logger = logging.getLogger(__name__)
 
 
 def fit_command(args: argparse.Namespace) -> int:
+    # From the first moment: a SIGTERM while the CSV loads or codecarbon starts is a clean stop too.
+    with _sigterm_as_interrupt():
+        return _fit(args)
+
+
+def _fit(args: argparse.Namespace) -> int:
     from .energy import WholeRunTracker, make_meter, parse_co2, parse_energy
     from .energy.cputime import process_cpu_seconds
     from .estimator import KissClassifier, KissRegressor
@@ -49,13 +55,13 @@ def fit_command(args: argparse.Namespace) -> int:
     if task != "regression":
         y = y.astype(str) if y.dtype == object else y
     journal = _journal(args, out, X, y, task, estimator)
-    cpu_before_fit = process_cpu_seconds()
-    meter = make_meter()  # the whole command, GPUs included; candidates get their own meters
-    token = meter.start()
-    # Process mode: codecarbon charges this process's CPU share, as our meter does.
-    tracker = WholeRunTracker(country=args.country, region=args.region, tracking_mode="process")
     try:
-        with tracker, _sigterm_as_interrupt():
+        cpu_before_fit = process_cpu_seconds()
+        meter = make_meter()  # the whole command, GPUs included; candidates get their own meters
+        token = meter.start()
+        # Process mode: codecarbon charges this process's CPU share, as our meter does.
+        tracker = WholeRunTracker(country=args.country, region=args.region, tracking_mode="process")
+        with tracker:
             if args.quiet:
                 estimator.fit(X, y, journal=journal)
             else:
@@ -124,6 +130,8 @@ def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimato
     source = None
     if args.resume:
         source = out / persist.JOURNAL_FILE if (out / persist.JOURNAL_FILE).is_file() else partial
+        if not source.is_file():
+            raise DataError(f"Nothing to resume: {out} holds neither a fit nor a stopped one")
     return Journal(partial, key, resume_from=source)  # the engine decides whether it keeps predictions
 
 
@@ -229,10 +237,11 @@ def _required_columns(model, meta: dict) -> list[str]:
 
 
 def leaderboard_command(args: argparse.Namespace) -> int:
-    from .leaderboard import render
+    from .leaderboard import DISPLAY, render
 
-    board = persist.read_table(args.model_dir)
+    board = persist.read_table(args.model_dir, required=(*DISPLAY, "error"))
     for text in ("params", "error"):  # read back as floats (NaN) when every cell is empty
         board[text] = board[text].astype(object).fillna("")
+    board["rank"] = board["rank"].astype("Int64")  # failed rows have none: read back as floats
     print(render(board, args.format), end="")
     return 0

@@ -88,17 +88,18 @@ _RULES: dict[str, tuple[type, float, float]] = {
     "early_stopping_rounds": (int, 1, 10000),
     "n_jobs": (int, -1, 1024),
 }
+_OPTIONAL = {"max_trials"}  # null: no limit; every other rule's value is required
 _CHOICES = {"selection": ("best", "simplest"), "device": ("auto", "cpu", "cuda"),
             "isolation": ("auto", "process", "none"), "decision_energy": ("estimated", "measured")}
 
 
 def _check_number(name: str, value: Any, kind: type, low: float, high: float) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         raise ConfigError(f"'{name}' must be a number, got {value!r}")
-    if kind is int and float(value) != int(value):
+    if kind is int and (not math.isfinite(value) or float(value) != int(value)):
         raise ConfigError(f"'{name}' must be a whole number, got {value!r}")
-    if not low <= value <= high or (isinstance(value, float) and math.isnan(value)):
-        raise ConfigError(f"'{name}' must be between {low} and {high}, got {value!r}")
+    if not low <= value <= high:
+        raise ConfigError(f"'{name}' must be between {low:g} and {high:g}, got {value!r}")
     return kind(value)
 
 
@@ -110,9 +111,12 @@ def validate(config: SearchConfig) -> SearchConfig:
             values[name] = _check_number(name, values[name], float, -math.inf, math.inf)
             if not values[name] > 0:
                 raise ConfigError(f"'{name}' must be positive, got {values[name]!r}")
+            if math.isinf(values[name]):
+                values[name] = None  # .inf in YAML, inf on the command line: no limit, as null
     for name, (kind, low, high) in _RULES.items():
-        if values[name] is not None:
-            values[name] = _check_number(name, values[name], kind, low, high)
+        if values[name] is None and name in _OPTIONAL:
+            continue
+        values[name] = _check_number(name, values[name], kind, low, high)
     if values["n_jobs"] == 0:
         raise ConfigError("'n_jobs' must be -1 or a positive number of workers, got 0")
     for name, choices in _CHOICES.items():

@@ -108,6 +108,8 @@ def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, 
                       seed: int, meter, gpu_meter, on_event):
     """Mark the selection (a blend, when asked and worth it) and fit it on all rows, measured."""
     if result.selected is None:
+        if result.stop_reason == "interrupted":  # stopped before any candidate finished: nothing to fit
+            raise KeyboardInterrupt
         errors = sorted({c.evaluation.error for c in result.candidates if c.evaluation.error})
         raise KissError("Every candidate failed" + (f"; first error: {errors[0]}" if errors else ""))
     if ensemble.wanted(config.ensemble, result.plan.mode) and config.selection == "best":

@@ -108,17 +108,18 @@ class _KissBase(BaseEstimator):
             validate_data(self, X, reset=False, skip_check_array=True)
             return X.reset_index(drop=True)
         X = validate_data(self, X, reset=False, dtype=None, ensure_all_finite=False, accept_sparse=False)
-        return _array_frame(X)
+        # Fitted on a frame, given an array (scikit-learn warns): the columns are taken in fit's order.
+        return _array_frame(X, getattr(self, "feature_names_in_", None))
 
 
-def _array_frame(X: np.ndarray) -> pd.DataFrame:
-    """An array as a frame with x0..xN names; object arrays become numbers when they are."""
+def _array_frame(X: np.ndarray, names=None) -> pd.DataFrame:
+    """An array as a frame with `names` (x0..xN by default); object arrays become numbers when they are."""
     if X.dtype == object:
         try:
             X = X.astype(np.float64)
         except ValueError:  # real strings: the column typer deals with them
             pass
-    return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    return pd.DataFrame(X, columns=list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])])
 
 
 def _default_meter():
@@ -177,10 +178,10 @@ class KissClassifier(ClassifierMixin, _KissBase):
     _task_kind = "classification"
 
     def _encode_target(self, y) -> tuple[np.ndarray, str]:
-        check_classification_targets(y)
         y = pd.Series(y)
-        if y.isna().any():
-            raise DataError("The target has missing values; drop those rows first")
+        if y.isna().any():  # before the type checks, which fail on NaN among strings
+            raise DataError(f"The target has {int(y.isna().sum())} missing value(s); drop those rows first")
+        check_classification_targets(y)
         encoder = LabelEncoder().fit(y.to_numpy())
         self.classes_ = encoder.classes_
         if len(self.classes_) < 2:

@@ -35,6 +35,9 @@ class CandidateTimeout(BaseException):
     """
 
 
+_LONGEST_TIMER_S = 1e8
+
+
 @contextlib.contextmanager
 def time_limit(seconds: float | None):
     """Interrupt the block after `seconds` with CandidateTimeout (a SIGALRM timer).
@@ -52,7 +55,8 @@ def time_limit(seconds: float | None):
         raise CandidateTimeout()
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # The timer overflows near 9e9 s (nanoseconds in 64 bits); three years is no limit in practice.
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, _LONGEST_TIMER_S))
     try:
         yield
     finally:

@@ -50,11 +50,12 @@ def render(frame: pd.DataFrame, fmt: str = "table") -> str:
         return frame.to_csv(index=False)
     if fmt == "json":
         return frame.to_json(orient="records", indent=2)
-    shown = _display(frame)
+    shown = _display(frame, truncate=fmt == "table")
     if fmt == "markdown":
         header = "| " + " | ".join(shown.columns) + " |"
         rule = "|" + "|".join("---:" if c in NUMERIC_DISPLAY else "---" for c in shown.columns) + "|"
-        body = ["| " + " | ".join(str(v) for v in row) + " |" for row in shown.itertuples(index=False)]
+        body = ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |"
+                for row in shown.itertuples(index=False)]
         return "\n".join([header, rule, *body]) + "\n"
     if fmt == "table":
         return shown.to_string(index=False) + "\n"
@@ -68,15 +69,18 @@ NUMERIC_DISPLAY = {"rank", "trial", "rung", "n_rows", "score", "score_std", "fit
                    "predict_energy_j_per_1k", "co2_g", "fit_time_s"}
 
 
-def _display(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rounded, human-sized columns for tables and Markdown; errors replace params on failures."""
+def _display(frame: pd.DataFrame, truncate: bool) -> pd.DataFrame:
+    """Rounded, human-sized columns for tables and Markdown; errors replace params on failures.
+
+    A terminal table cuts long params; Markdown keeps them whole (a blend's weights, an error)."""
     shown = frame[DISPLAY].copy()
     for col, digits in (("score", 4), ("score_std", 4), ("fit_energy_j", 3), ("predict_energy_j_per_1k", 4),
                         ("co2_g", 5), ("fit_time_s", 2)):
         shown[col] = shown[col].map(lambda v, d=digits: "" if pd.isna(v) else f"{v:.{d}g}" if abs(v) < 1e-3
                                     else f"{v:.{d}f}")
     failed = frame["status"] != "ok"
-    shown["params"] = frame["params"].where(~failed, frame["error"]).map(lambda s: s if len(s) <= 70 else s[:67] + "...")
+    shown["params"] = frame["params"].where(~failed, frame["error"]).map(
+        lambda s: s if len(s) <= 70 or not truncate else s[:67] + "...")
     shown["selected"] = frame["selected"].map(lambda s: "*" if s else "")
     shown["rank"] = frame["rank"].map(lambda r: "" if pd.isna(r) else str(r))
     return shown

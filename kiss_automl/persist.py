@@ -125,7 +125,12 @@ def read_meta(model_dir: str | Path) -> dict:
     path = Path(model_dir) / META_FILE
     if not path.is_file():
         raise ModelFormatError(f"{model_dir} is not a kiss-automl model folder (no {META_FILE})")
-    meta = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFormatError(f"{path} is damaged: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ModelFormatError(f"{path} is damaged: not a JSON object")
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise ModelFormatError(
@@ -149,8 +154,16 @@ def load(model_dir: str | Path) -> tuple[Any, dict]:
     return skops_io.load(path, trusted=untrusted), meta
 
 
-def read_table(model_dir: str | Path, name: str = BOARD_FILE) -> pd.DataFrame:
+def read_table(model_dir: str | Path, name: str = BOARD_FILE, required: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV of the folder (the leaderboard by default), refusing one without `required` columns."""
     path = Path(model_dir) / name
     if not path.is_file():
         raise ModelFormatError(f"{model_dir} has no {name}; is it a kiss-automl output folder?")
-    return pd.read_csv(path)
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ModelFormatError(f"{path} is damaged: {str(exc).strip().splitlines()[0]}") from None
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise ModelFormatError(f"{path} is damaged: no column(s) {', '.join(missing)}")
+    return table

@@ -15,6 +15,7 @@ from kiss_automl.cli import main
 from .conftest import DATASETS
 
 MALFORMED = Path(__file__).parent / "malformed"
+BAD_CONFIGS = Path(__file__).parent / "bad_configs"
 FAST = ["--config", "fast", "--max-trials", "5", "--quiet"]
 
 
@@ -87,6 +88,9 @@ def test_a_blend_is_named_by_its_members_and_predicts_after_loading(tmp_path, ca
     selected = json.loads((out / "run.json").read_text())["selected"]
     assert selected["family"] == "ensemble" and len(selected["member_families"]) >= 2
     assert f"Selected ensemble of {', '.join(selected['member_families'])} (r2 " in capsys.readouterr().out
+    assert main(["leaderboard", str(out), "--format", "markdown"]) == 0
+    blend_row = next(line for line in capsys.readouterr().out.splitlines() if "| ensemble |" in line)
+    assert '"weights": [' in blend_row and "..." not in blend_row  # whole, unlike the terminal table
     assert main(["predict", str(out), str(DATASETS / "abalone.csv"), "--output", str(tmp_path / "p.csv")]) == 0
     assert np.isfinite(pd.read_csv(tmp_path / "p.csv")["Class_Rings"]).all()
 
@@ -114,6 +118,14 @@ BAD_FITS = {
                         "energy"),
     "bad co2 unit": (lambda t: DATASETS / "car.csv", ["--target", "class", "--co2-budget", "lots"], "lots"),
     "unknown config": (lambda t: DATASETS / "car.csv", ["--target", "class", "--config", "nope"], "preset"),
+    "zero energy budget": (lambda t: DATASETS / "car.csv", ["--target", "class", "--energy-budget", "0"], "positive"),
+    "budget not a number": (lambda t: DATASETS / "car.csv", ["--target", "class", "--time-budget", "nan"],
+                            "must be a number"),
+    "config value null": (lambda t: DATASETS / "car.csv",
+                          ["--target", "class", "--config", str(BAD_CONFIGS / "null_tol.yaml")], "'tol'"),
+    "config whole number infinite": (lambda t: DATASETS / "car.csv",
+                                     ["--target", "class", "--config", str(BAD_CONFIGS / "infinite_folds.yaml")],
+                                     "whole number"),
 }
 
 
@@ -128,6 +140,69 @@ def test_bad_input_exits_2_with_one_line_and_no_output_folder(case, tmp_path, ca
     assert not any("Traceback" in line for line in err)
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+@pytest.mark.parametrize("options, words", [
+    (["--seed", "-1"], "seed must be from 0"),
+    (["--seed", "abc"], "invalid integer value"),
+    (["--time-budget", "abc"], "invalid float value"),
+    ([], "required: --target"),
+])
+def test_bad_options_print_one_line_and_exit_2(options, words, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["fit", str(DATASETS / "car.csv"), *options, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stopped.value.code == 2
+    assert len(err) == 1 and err[0].startswith("kiss-automl: error:") and words in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_paths_that_cannot_be_written_exit_2_with_one_line(fitted, tmp_path, capsys):
+    blocker = _csv(tmp_path, "a-file", "x")
+    assert main(["fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(blocker / "sub"), *FAST]) == 2
+    assert main(["predict", str(fitted), str(DATASETS / "credit-approval.csv"), "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("kiss-automl: error:") for line in err)
+    assert "a-file" in err[0] and str(tmp_path) in err[1]
+
+
+def test_a_damaged_model_folder_exits_2_with_one_line(fitted, tmp_path, capsys):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(fitted, damaged)
+    (damaged / "model.json").write_text("{not json")
+    (damaged / "leaderboard.csv").write_text("a,b\n1,2\n")
+    assert main(["predict", str(damaged), str(DATASETS / "credit-approval.csv"), "--output",
+                 str(tmp_path / "p.csv")]) == 2
+    assert main(["leaderboard", str(damaged)]) == 2
+    (damaged / "leaderboard.csv").write_text("")
+    assert main(["leaderboard", str(damaged)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all("is damaged" in line for line in err)
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_an_interrupt_before_any_candidate_finishes_exits_130_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    from kiss_automl import search
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(search, "evaluate", interrupted)
+    out = tmp_path / "out"
+    assert main(["fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), *FAST]) == 130
+    assert capsys.readouterr().err.strip().splitlines() == ["kiss-automl: interrupted"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_rank_stays_whole_when_a_row_failed(fitted, tmp_path, capsys):
+    board = pd.read_csv(fitted / "leaderboard.csv").astype({"rank": float, "status": object, "error": object})
+    board.loc[len(board) - 1, ["rank", "status", "error"]] = [np.nan, "failed", "ValueError: boom"]
+    copy = tmp_path / "copy"
+    shutil.copytree(fitted, copy)
+    board.to_csv(copy / "leaderboard.csv", index=False)
+    assert main(["leaderboard", str(copy), "--format", "json"]) == 0
+    ranks = [row["rank"] for row in json.loads(capsys.readouterr().out)]
+    assert type(ranks[0]) is int and ranks[0] == 1 and ranks[-1] is None  # not 1.0
 
 
 def test_predict_with_a_folder_that_is_not_a_model(tmp_path, capsys):

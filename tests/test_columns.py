@@ -105,6 +105,14 @@ def test_unseen_category_becomes_missing(caplog):
     assert "'c': 1 value(s) unseen" in caplog.text
 
 
+def test_text_in_a_numeric_column_becomes_missing_with_a_note(caplog):
+    typer = ColumnTyper().fit(pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "c": ["a", "b", "a", "b"]}))
+    with caplog.at_level(logging.INFO, logger="kiss_automl.columns"):
+        out = typer.transform(pd.DataFrame({"x": ["1.5", "hello", None, " "], "c": ["a"] * 4}))
+    assert out["x"].tolist()[0] == 1.5 and out["x"].isna().tolist() == [False, True, True, True]
+    assert "'x': 1 value(s) that are not numbers read as missing" in caplog.text
+
+
 def test_max_categories_keeps_most_frequent():
     values = ["a"] * 5 + ["b"] * 4 + ["c"] * 3 + ["d"]
     typer = ColumnTyper(max_categories=2).fit(pd.DataFrame({"c": values}))

@@ -36,6 +36,11 @@ def test_yaml_file_overrides_defaults(tmp_path):
     ({"ensemble": "maybe"}, "'ensemble' must be true, false or auto"),
     ({"ensemble": 1}, "'ensemble' must be true, false or auto"),
     ({"noise_aware": "yes"}, "'noise_aware' must be true or false"),
+    ({"tol": None}, "'tol' must be a number, got None"),
+    ({"folds": None}, "'folds' must be a number"),
+    ({"max_trials": float("inf")}, "'max_trials' must be a whole number"),
+    ({"small_data_rows": float("inf")}, "whole number"),
+    ({"time_budget": float("nan")}, "'time_budget' must be a number, got nan"),
 ])
 def test_bad_values_get_one_clear_message(values, words):
     with pytest.raises(ConfigError) as info:
@@ -50,6 +55,11 @@ def test_unknown_preset_or_file(tmp_path):
     bad.write_text("- a list\n")
     with pytest.raises(ConfigError, match="must be a mapping"):
         config.load(bad)
+
+
+def test_an_infinite_budget_or_timeout_means_no_limit():
+    settings = config.load({"time_budget": float("inf"), "trial_timeout": float("inf"), "max_trials": None})
+    assert settings.time_budget is None and settings.trial_timeout is None and settings.max_trials is None
 
 
 def test_replace_ignores_none_and_validates():

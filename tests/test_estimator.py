@@ -62,6 +62,20 @@ def test_one_class_is_a_clear_error():
         KissClassifier(config=TINY).fit(X, ["x"] * 20)
 
 
+def test_a_target_with_missing_values_is_a_clear_error():
+    X = pd.DataFrame({"a": range(20)})
+    with pytest.raises(DataError, match="The target has 2 missing value"):
+        KissClassifier(config=TINY).fit(X, ["x", "y"] * 9 + [None, np.nan])
+
+
+def test_an_array_after_fitting_a_frame_is_read_in_the_fit_column_order(credit, fake_meter):
+    X, y = credit
+    clf = KissClassifier(config=TINY, random_state=0).fit(X, y, meter=fake_meter)
+    with pytest.warns(UserWarning, match="feature names"):
+        proba = clf.predict_proba(X.head(30).to_numpy())
+    assert np.allclose(proba, clf.predict_proba(X.head(30)))
+
+
 def test_unknown_metric_for_the_task_is_a_clear_error(credit):
     from kiss_automl.errors import ConfigError
 

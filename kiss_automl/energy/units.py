@@ -75,7 +75,7 @@ def _parse_quantity(
     else:
         raise error
     if not math.isfinite(number) or number <= 0:
-        raise error
+        raise ConfigError(f"The {what} must be a positive, finite amount, got '{value}'")
     return number
 
 
@@ -127,8 +127,8 @@ def parse_co2(value: str | float | int) -> float:
         # Keep the user's original text in the error message.
         try:
             return _parse_quantity(value_no_gas, _CO2_UNITS, "CO2 budget", _CO2_HINT)
-        except ConfigError:
-            raise ConfigError(f"Cannot read CO2 budget '{value}': {_CO2_HINT}") from None
+        except ConfigError as exc:
+            raise ConfigError(str(exc).replace(f"'{value_no_gas}'", f"'{value}'")) from None
     return _parse_quantity(value, _CO2_UNITS, "CO2 budget", _CO2_HINT)
 
 

@@ -40,7 +40,13 @@ def test_parse_energy_good(text, joules):
      "5mJ", "5 mj", "5mwh", "5 mWh", "1..2J", "J", True, None, [5]],
 )
 def test_parse_energy_bad(text):
-    with pytest.raises(ConfigError, match="Cannot read energy budget"):
+    with pytest.raises(ConfigError, match="energy budget"):
+        parse_energy(text)
+
+
+@pytest.mark.parametrize("text", ["0", -1, "0kWh", float("inf"), float("nan")])
+def test_parse_energy_says_an_amount_must_be_positive(text):
+    with pytest.raises(ConfigError, match="must be a positive, finite amount"):
         parse_energy(text)
 
 
@@ -62,7 +68,7 @@ def test_parse_co2_good(text, grams):
 
 @pytest.mark.parametrize("text", ["", "g", "5 Mg", "5 lbs", "-1g", "0", "nan", "5 kWh", False])
 def test_parse_co2_bad(text):
-    with pytest.raises(ConfigError, match="Cannot read CO2 budget"):
+    with pytest.raises(ConfigError, match="CO2 budget"):
         parse_co2(text)
 
 

@@ -21,7 +21,7 @@ from pandas.tseries.api import guess_datetime_format
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from kiss_automl.data import _preview
+from kiss_automl.data import _preview, parse_numbers
 from kiss_automl.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,9 @@ NUMERIC, BOOLEAN, CATEGORICAL, DATETIME = "numeric", "boolean", "categorical", "
 ID_MIN_ROWS = 50
 #: Share of values that must parse as dates for a text column to be read as dates.
 DATE_MIN_SHARE = 0.95
+#: Share of values that must parse as numbers for a text column to be read as numbers
+#: (the rest, a stray "unknown" or "-", become missing).
+NUMBER_MIN_SHARE = 0.95
 #: Values checked before committing to a (costly) full-column parse.
 _SAMPLE = 1000
 _DATE_PARTS = ("year", "month", "day", "dayofweek")
@@ -130,6 +133,10 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
             raise DataError(f"No usable feature column: all were dropped ({reasons}); "
                             "expected at least one informative column")
         self.numeric_columns_, self.categorical_columns_ = self._output_columns()
+        clashes = sorted({c for c in self.numeric_columns_ if self.numeric_columns_.count(c) > 1})
+        if clashes:  # a column named like another's date part, e.g. 'd__year' beside dates 'd'
+            raise DataError(f"The column(s) {', '.join(repr(c) for c in clashes)} have the name of a "
+                            "date part made from another column; rename them")
         for note in self.notes_:
             logger.info(note)
         return self
@@ -139,12 +146,14 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
         if n_valid == 0:
             return self._drop(name, "all values are missing")
         kind, values, fmt = _detect_kind(s)
-        infinite = 0
+        infinite = unreadable = 0
         if kind == NUMERIC and values.dtype.kind in "fc":
+            readable = int(values.notna().sum())
+            unreadable = n_valid - readable
             values = _to_float(values)
             if np.isnan(values).all():
                 return self._drop(name, "all values are missing or infinite")
-            infinite = int(n_valid - (~np.isnan(values)).sum())
+            infinite = int(readable - (~np.isnan(values)).sum())
         # One counting pass serves the checks and the categories.
         counts = values.value_counts(dropna=True, sort=False) if kind == CATEGORICAL else None
         reason = self._drop_reason(name, kind, values, n_valid, counts)
@@ -154,7 +163,9 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
         if infinite:
             self.notes_.append(f"Column '{name}': {infinite} infinite value(s) read as missing")
         if kind == NUMERIC and not pd.api.types.is_numeric_dtype(s):
-            self.notes_.append(f"Column '{name}' holds numbers stored as text; read as numeric")
+            self.notes_.append(f"Column '{name}' holds numbers stored as text; read as numeric"
+                               + (f"; {unreadable} value(s) that are not numbers read as missing"
+                                  if unreadable else ""))
         elif kind == DATETIME:
             self._fit_datetime(name, values, fmt)
         elif kind == CATEGORICAL:
@@ -212,6 +223,10 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ transform
 
+    def fit_transform(self, X, y=None) -> pd.DataFrame:
+        """Fit, then type the same rows; what fit already noted is not said again."""
+        return self.fit(X)._transform(X, note=False)
+
     def transform(self, X) -> pd.DataFrame:
         """Apply the learned kinds to ``X``.
 
@@ -233,19 +248,22 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
         DataError
             If a column the model needs is missing.
         """
+        return self._transform(X, note=True)
+
+    def _transform(self, X, note: bool) -> pd.DataFrame:
         check_is_fitted(self, "kinds_")
         frame = self._align(X)
         out: dict[str, object] = {}
         for name, kind in self.kinds_.items():
             s = frame[name]
             if kind == NUMERIC:
-                out[name] = _to_float(s if pd.api.types.is_numeric_dtype(s) else self._numbers(name, s))
+                out[name] = _to_float(s if pd.api.types.is_numeric_dtype(s) else self._numbers(name, s, note))
             elif kind == BOOLEAN:
-                out[name] = _bool_to_float(s)
+                out[name] = _noted(name, s, _bool_to_float(s), "true/false values", note)
             elif kind == DATETIME:
-                out.update(self._datetime_columns(name, s))
+                out.update(self._datetime_columns(name, s, note))
         for name in self.categorical_columns_:
-            out[name] = self._categorical(name, frame[name])
+            out[name] = self._categorical(name, frame[name], note)
         return pd.DataFrame(out, index=frame.index, columns=self.get_feature_names_out(),
                             copy=False)
 
@@ -272,28 +290,30 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
             logger.info("Ignoring %d column(s) unknown at fit: %s", len(extra), _preview(extra))
         return frame
 
-    def _datetime_columns(self, name: str, s: pd.Series) -> dict[str, np.ndarray]:
-        dt = _parse_dates(s, self.datetime_formats_[name]).dt
+    def _datetime_columns(self, name: str, s: pd.Series, note: bool) -> dict[str, np.ndarray]:
+        parsed = _parse_dates(s, self.datetime_formats_[name])
+        _noted(name, s, np.where(parsed.isna(), np.nan, 0.0), "dates in the fit's format", note)
+        dt = parsed.dt
         return {f"{name}__{p}": _to_float(getattr(dt, _DT_ATTR.get(p, p)))
                 for p in self.datetime_parts_[name]}
 
     @staticmethod
-    def _numbers(name: str, s: pd.Series) -> pd.Series:
+    def _numbers(name: str, s: pd.Series, note: bool) -> pd.Series:
         """A numeric column that arrives as text: what is not a number is read as missing, and said."""
-        numbers = pd.to_numeric(s, errors="coerce")
+        numbers = parse_numbers(s)
         lost = int((numbers.isna() & s.notna() & (_as_text(s).str.strip() != "")).sum())
-        if lost:
+        if lost and note:
             logger.info("Column '%s': %d value(s) that are not numbers read as missing", name, lost)
         return numbers
 
-    def _categorical(self, name: str, s: pd.Series) -> pd.Categorical:
+    def _categorical(self, name: str, s: pd.Series, note: bool) -> pd.Categorical:
         values = _as_text(s)
         categories = pd.Index(self.categories_[name], dtype="str")
         # Codes, not values: pandas deprecates values outside the given categories.
         codes = categories.get_indexer(values)
         cat = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
         unseen = int(((codes == -1) & values.notna().to_numpy()).sum())
-        if unseen:
+        if unseen and note:
             logger.info("Column '%s': %d value(s) unseen at fit (or rare) read as missing",
                         name, unseen)
         return cat
@@ -342,7 +362,8 @@ def _as_frame(X, names: list[str] | None = None) -> pd.DataFrame:
 def _detect_kind(s: pd.Series) -> tuple[str, pd.Series, str]:
     """The kind of a column, its values converted for the checks that follow, its date format.
 
-    Text is numeric when every value parses as a number, datetime when at least
+    Text is numeric when at least :data:`NUMBER_MIN_SHARE` of it parses as numbers (written
+    plainly or with thousands separators, a currency or a percent sign), datetime when at least
     :data:`DATE_MIN_SHARE` of it parses with one date format, categorical otherwise.
     Samples are tried first so that most columns cost one full-column pass.
     """
@@ -358,9 +379,9 @@ def _detect_kind(s: pd.Series) -> tuple[str, pd.Series, str]:
         return BOOLEAN, s, ""
     valid = s.dropna()
     sample = valid.iloc[:_SAMPLE]
-    if pd.to_numeric(sample, errors="coerce").notna().all():
-        numbers = pd.to_numeric(s, errors="coerce")
-        if numbers.notna().sum() == len(valid):
+    if parse_numbers(sample).notna().mean() >= NUMBER_MIN_SHARE:
+        numbers = parse_numbers(s)
+        if numbers.notna().sum() >= NUMBER_MIN_SHARE * len(valid):
             return NUMERIC, numbers, ""
     fmt = _date_format(_as_text(sample))
     if fmt is not None:
@@ -438,6 +459,15 @@ def _to_float(values) -> np.ndarray:
     inf = np.isinf(out)
     # np.where, not in-place: ``out`` may be a view of the caller's data.
     return np.where(inf, np.nan, out) if inf.any() else out
+
+
+def _noted(name: str, s: pd.Series, values: np.ndarray, what: str, note: bool) -> np.ndarray:
+    """`values` (s converted); when asked, say how many present values could not be read."""
+    if note:
+        lost = int((np.isnan(values) & s.notna().to_numpy() & (_as_text(s).str.strip() != "").to_numpy()).sum())
+        if lost:
+            logger.info("Column '%s': %d value(s) that are not %s read as missing", name, lost, what)
+    return values
 
 
 def _bool_to_float(s: pd.Series) -> np.ndarray:

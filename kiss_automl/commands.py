@@ -157,8 +157,8 @@ def _run_record(args, estimator, task: str, X: pd.DataFrame, whole, cpu_parts: d
         "notes": estimator.notes_,
         "energy": {
             **energy,
-            # The whole command: reading, typing, search, refit and saving; and, under the
-            # CPU-time model, the process's start-up and imports too.
+            # The meter around the fit: typing, search and refit (GPUs included where present).
+            # process_j adds the process's start-up, imports and CSV reading (CPU-time model).
             "fit_command_j": whole.joules,
             "fit_command_memory_j": whole.memory_joules,
             "process_cpu_s": sum(cpu_parts.values()),

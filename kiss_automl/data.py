@@ -305,6 +305,23 @@ def _preview(names: list, limit: int = 20) -> str:
 # --------------------------------------------------------------------------- target
 
 
+# Numbers as spreadsheets write them: 65,796.74 / $6,580 / 63.0% (thousands separators, a
+# currency sign, a percent sign). A comma followed by other than three digits is not one.
+_FORMATTED_NUMBER = r"^\s*[-+]?[$€£¥]?\s*(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?\s*%?\s*$"
+
+
+def parse_numbers(s: pd.Series) -> pd.Series:
+    """Text as numbers: plain, or as spreadsheets format them (65,796.74, $6,580, 63.0% as 63.0)."""
+    numbers = pd.to_numeric(s, errors="coerce")
+    text = s.astype(str)
+    formatted = numbers.isna() & text.str.match(_FORMATTED_NUMBER, na=False).astype(bool)
+    if formatted.any():
+        numbers = numbers.astype(np.float64)
+        numbers[formatted] = pd.to_numeric(text[formatted].str.replace(r"[,$€£¥%\s]", "", regex=True),
+                                           errors="coerce")
+    return numbers
+
+
 def split_target(frame: pd.DataFrame, target: str,
                  source: str = "the data") -> tuple[pd.DataFrame, pd.Series]:
     """Split a table into features and target, dropping rows whose target is missing.
@@ -359,7 +376,27 @@ def split_target(frame: pd.DataFrame, target: str,
     if len(y) < 2:
         raise DataError(f"Only {len(y)} row of {source} has a target '{target}'; "
                         "expected at least 2")
-    return X.reset_index(drop=True), y.reset_index(drop=True)
+    return X.reset_index(drop=True), _clean_target(y.reset_index(drop=True), target)
+
+
+def _clean_target(y: pd.Series, target: str) -> pd.Series:
+    """Labels as the file means them: 1 not 1.0, 'yes' not ' yes', 5103 not '5,103'."""
+    if y.dtype.kind == "f" and np.all(y.to_numpy() == np.round(y.to_numpy())):
+        return y.astype(np.int64)  # integer codes read as floats because some targets were blank
+    if not (pd.api.types.is_string_dtype(y) or y.dtype == object):
+        return y
+    if pd.api.types.infer_dtype(y, skipna=True) != "string":
+        return y
+    numbers = parse_numbers(y)
+    if numbers.notna().all() and pd.to_numeric(y, errors="coerce").isna().any():
+        logger.info("Target '%s' holds numbers written with separators or signs; read as numbers", target)
+        return numbers
+    stripped = y.str.strip()
+    changed = int((stripped != y).sum())
+    if changed:
+        logger.info("Target '%s': surrounding spaces removed from %d label(s)", target, changed)
+        return stripped
+    return y
 
 
 def infer_task(y: pd.Series | np.ndarray, task: str = "auto") -> str:
@@ -417,11 +454,17 @@ def infer_task(y: pd.Series | np.ndarray, task: str = "auto") -> str:
     if n_classes < 2:
         raise DataError(f"{label} has a single class ({show_label(classes[0])}); "
                         "classification needs at least two")
+    fractional = s[s.to_numpy(dtype=float) != np.round(s.to_numpy(dtype=float))] if numeric else s.iloc[:0]
+    if task != "auto" and len(fractional):
+        raise DataError(f"{label} holds fractional numbers such as {show_label(fractional.iloc[0])}; task '{task}' "
+                        "needs class labels (use --task regression or auto)")
     if task == "binary":
         if n_classes != 2:
             raise DataError(f"{label} has {n_classes} classes; task 'binary' needs exactly 2")
         return task
     if task == "multiclass":
+        if n_classes == 2:
+            raise DataError(f"{label} has 2 classes; task 'multiclass' needs 3 or more (use binary or auto)")
         return task
     return _auto_task(s, numeric, n_classes)
 

@@ -73,8 +73,8 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
         gpu_meter=None) -> Outcome:
     """Search and refit. `y` holds class indices 0..k-1 for classification, floats otherwise."""
     metric = get_metric(config.metric, task)
-    typer = ColumnTyper().fit(X)
-    typed = typer.transform(X)
+    typer = ColumnTyper()
+    typed = typer.fit_transform(X)
     if typed.shape[1] == 0:
         raise DataError("No usable feature column is left: " + "; ".join(typer.notes_ or ["no columns"]))
     started = time.perf_counter()
@@ -196,7 +196,10 @@ def _refit(candidate, data: Task, config: SearchConfig, seed: int):
 def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Task,
              grams_per_joule: float) -> dict[str, Any]:
     candidates = result.candidates
-    search_joules = sum(c.evaluation.joules for c in candidates)
+    # A blend's row carries its members' inference energy for its leaderboard column; nothing
+    # more was spent on it, so it is not counted again.
+    spent = [c for c in candidates if c.family != "ensemble"]
+    search_joules = sum(c.evaluation.joules for c in spent)
     inside = result.candidate_seconds
     selected = result.selected
     return {
@@ -215,7 +218,7 @@ def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Ta
                      "member_families": [m.family for m in selected.members]},
         "energy": {
             "candidates_j": search_joules,
-            "candidates_memory_j": sum(c.evaluation.memory_joules for c in candidates),
+            "candidates_memory_j": sum(c.evaluation.memory_joules for c in spent),
             "refit_j": refit_reading.joules,
             "method": refit_reading.method,
             "scope": refit_reading.scope,

@@ -76,8 +76,10 @@ def _display(frame: pd.DataFrame, truncate: bool) -> pd.DataFrame:
     shown = frame[DISPLAY].copy()
     for col, digits in (("score", 4), ("score_std", 4), ("fit_energy_j", 3), ("predict_energy_j_per_1k", 4),
                         ("co2_g", 5), ("fit_time_s", 2)):
-        shown[col] = shown[col].map(lambda v, d=digits: "" if pd.isna(v) else f"{v:.{d}g}" if abs(v) < 1e-3
-                                    else f"{v:.{d}f}")
+        values = pd.to_numeric(shown[col], errors="coerce")
+        tiny = col not in ("score", "score_std") and ((values.abs() < 1e-3) & (values != 0)).any()
+        # One style per column: all fixed decimals, or (tiny amounts, e.g. grams of CO2) all exponents.
+        shown[col] = values.map(lambda v, d=digits: "" if pd.isna(v) else f"{v:.{d - 1}e}" if tiny else f"{v:.{d}f}")
     failed = frame["status"] != "ok"
     shown["params"] = frame["params"].where(~failed, frame["error"]).map(
         lambda s: s if len(s) <= 70 or not truncate else s[:67] + "...")

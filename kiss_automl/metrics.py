@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import warnings
+
 import numpy as np
 from sklearn import metrics as skm
 
@@ -27,8 +29,13 @@ class Metric:
     fn: Callable[..., float]
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray | None, proba: np.ndarray | None) -> float:
-        """Score predictions (class indices or values) or probabilities, per `needs_proba`."""
-        return float(self.fn(y_true, proba if self.needs_proba else y_pred))
+        """Score predictions (class indices or values) or probabilities, per `needs_proba`.
+
+        A score that is undefined on these rows (ROC AUC without both classes) is NaN, quietly:
+        the search makes that candidate a failed row and says why."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return float(self.fn(y_true, proba if self.needs_proba else y_pred))
 
     def signed(self, value: float) -> float:
         """The score with the sign that makes larger better."""
@@ -42,6 +49,8 @@ def _roc_auc(y_true: np.ndarray, proba: np.ndarray) -> float:
 
 
 def _log_loss(y_true: np.ndarray, proba: np.ndarray) -> float:
+    # float32 models and blends sum to 1 within ~1e-7, which sklearn warns about.
+    proba = proba / proba.sum(axis=1, keepdims=True)
     return skm.log_loss(y_true, proba, labels=np.arange(proba.shape[1]))
 
 
@@ -59,7 +68,12 @@ def _rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def _f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    return skm.f1_score(y_true, y_pred, average="binary" if y_true.max() <= 1 else "macro")
+    """Binary: F1 of the rarer class (churn, fraud, defect), the second label on a tie; else macro-F1."""
+    counts = np.bincount(np.ravel(y_true))
+    if len(counts) > 2:
+        return skm.f1_score(y_true, y_pred, average="macro")
+    positive = 0 if len(counts) == 2 and counts[0] < counts[1] else 1
+    return skm.f1_score(y_true, y_pred, average="binary", pos_label=positive)
 
 
 METRICS: dict[str, Metric] = {

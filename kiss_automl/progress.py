@@ -20,7 +20,8 @@ class Progress:
     """
 
     def __init__(self, console: Console | None = None):
-        self.console = console or Console(stderr=True)
+        # soft_wrap: a log or a pipe (80 columns to rich) gets whole lines, not hard-wrapped ones.
+        self.console = console or Console(stderr=True, soft_wrap=True)
         self.live: Live | None = None
         self.family = ""
         self.phase = ""
@@ -34,7 +35,7 @@ class Progress:
         if handler:
             handler(**info)
         if self.live:
-            self.live.update(self._status())
+            self.live.update(self._status(), refresh=True)  # now, not at the next tick: a fit may follow
 
     def __enter__(self) -> "Progress":
         if self.console.is_terminal:

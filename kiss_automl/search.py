@@ -187,6 +187,7 @@ class Search:
         study = self.studies[family.name]
         trial = study.ask(dict(family.space(self.data.task)))
         params = {**trial.params}
+        self._check_next_fits(family, params)
         candidate = self._run(family, params, rung=0, phase=phase)
         if candidate.ok:
             best_before = self._family_best(family.name, exclude=candidate)
@@ -236,6 +237,10 @@ class Search:
             else:
                 evaluation = evaluate(family, params, self.data, self.plan, rung, context, meter, rounds,
                                       timeout=self.config.trial_timeout, n_jobs=self.config.n_jobs)
+        if evaluation.status == "ok" and not np.all(np.isfinite(evaluation.scores)):
+            evaluation.status = "failed"
+            evaluation.error = (f"{self.data.metric.name} is undefined on a validation split "
+                                "(for ROC AUC: a split without every class)")
         candidate = Candidate(len(self.candidates), family.name, rung, phase, params,
                               self.plan.rungs[rung], evaluation, search_params=dict(params), replayed=replayed)
         if evaluation.rounds_used:
@@ -275,6 +280,16 @@ class Search:
         """The joules a decision reads: the cost model's (the same every run) or the meter's."""
         return candidate.estimated_joules if self.config.decision_energy == "estimated" else \
             candidate.evaluation.joules
+
+    def _check_next_fits(self, family: Family, params: dict) -> None:
+        """Stop before a candidate whose estimated energy would overrun the energy or CO2 budget
+        (once one candidate stands: the search must return a model)."""
+        if self.best() is None or (self.budgets.joules is None and self.budgets.co2_g is None):
+            return
+        fit_j, predict_j = cost_model.candidate_joules(family.name, params, self._shapes(family, 0))
+        reason = stopping.next_trial_overruns(self.budgets, self.joules, fit_j + predict_j, self.grams_per_joule)
+        if reason:
+            raise StopSearch(reason)
 
     def _check_budgets(self) -> None:
         elapsed = time.perf_counter() - self.started

@@ -77,11 +77,19 @@ def budget_exhausted(budgets: Budgets, seconds: float, joules: float, co2_g: flo
     return None
 
 
-def next_trial_fits(budgets: Budgets, seconds: float, joules: float, expected_seconds: float,
-                    expected_joules: float) -> bool:
-    """Whether a candidate expected to cost this much still fits in the budgets' remainder."""
-    if budgets.seconds is not None and seconds + expected_seconds > budgets.seconds:
-        return False
-    if budgets.joules is not None and joules + expected_joules > budgets.joules:
-        return False
-    return True
+def next_trial_overruns(budgets: Budgets, joules: float, expected_joules: float,
+                        grams_per_joule: float) -> str | None:
+    """The energy or CO2 budget that a candidate expected to cost `expected_joules` would
+    overrun (its stop reason), or None: checked before the candidate runs, not after.
+
+    >>> next_trial_overruns(Budgets(joules=5.0), joules=4.1, expected_joules=1.05, grams_per_joule=1e-4)
+    'energy_budget'
+    >>> next_trial_overruns(Budgets(joules=5.0), joules=3.0, expected_joules=1.05, grams_per_joule=1e-4) is None
+    True
+    """
+    after = joules + expected_joules
+    if budgets.joules is not None and after > budgets.joules:
+        return "energy_budget"
+    if budgets.co2_g is not None and after * grams_per_joule > budgets.co2_g:
+        return "co2_budget"
+    return None

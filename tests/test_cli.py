@@ -85,8 +85,13 @@ def test_a_blend_is_named_by_its_members_and_predicts_after_loading(tmp_path, ca
     # Default settings: 3-fold CV on 4,177 rows, so the candidates may be blended (ensemble: auto).
     assert main(["fit", str(DATASETS / "abalone.csv"), "--target", "Class_Rings", "--out", str(out),
                  "--max-trials", "6", "--quiet"]) == 0
-    selected = json.loads((out / "run.json").read_text())["selected"]
+    run = json.loads((out / "run.json").read_text())
+    selected = run["selected"]
     assert selected["family"] == "ensemble" and len(selected["member_families"]) >= 2
+    # The blend's row shows its members' inference energy; it was not spent twice.
+    board = pd.read_csv(out / "leaderboard.csv")
+    trained = board[board["family"] != "ensemble"]
+    assert run["energy"]["candidates_j"] == pytest.approx(trained["cumulative_energy_j"].max())
     assert f"Selected ensemble of {', '.join(selected['member_families'])} (r2 " in capsys.readouterr().out
     assert main(["leaderboard", str(out), "--format", "markdown"]) == 0
     blend_row = next(line for line in capsys.readouterr().out.splitlines() if "| ensemble |" in line)

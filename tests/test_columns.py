@@ -188,3 +188,41 @@ def test_codes_read_as_float_match_integer_categories():
     typer = ColumnTyper().fit(pd.DataFrame({"code": ["1", "2", "A", None]}))
     out = typer.transform(pd.DataFrame({"code": [2.0, np.nan, 1.0]}))
     assert out["code"].astype(object).tolist()[::2] == ["2", "1"]
+
+
+def test_a_numeric_column_with_a_few_words_stays_numeric(caplog):
+    age = np.round(np.random.default_rng(0).normal(40, 10, 200), 2).astype(object)
+    age[[3, 50, 99]] = "unknown"
+    with caplog.at_level(logging.INFO, logger="kiss_automl.columns"):
+        typer = ColumnTyper()
+        out = typer.fit_transform(pd.DataFrame({"age": age, "c": ["a", "b"] * 100}))
+    assert typer.kinds_["age"] == "numeric" and int(out["age"].isna().sum()) == 3
+    assert "3 value(s) that are not numbers read as missing" in caplog.text
+    assert "unseen" not in caplog.text  # fitting rows are not 'unseen'
+
+
+def test_numbers_as_spreadsheets_write_them_are_numbers():
+    frame = pd.DataFrame({"income": ["65,796.74", "1,200.5", "300"] * 20, "price": ["$6,580", "$12", "-$3"] * 20,
+                          "pct": ["63.0%", "5%", "100%"] * 20, "code": ["1,5", "2,5", "3,5"] * 20})
+    typer = ColumnTyper().fit(frame)
+    out = typer.transform(frame.head(3))
+    assert out["income"].tolist() == [65796.74, 1200.5, 300.0]
+    assert out["price"].tolist() == [6580.0, 12.0, -3.0] and out["pct"].tolist() == [63.0, 5.0, 100.0]
+    assert typer.kinds_["code"] == "categorical"  # a decimal comma is not a thousands separator
+
+
+def test_a_column_named_like_a_date_part_is_a_clear_error():
+    frame = pd.DataFrame({"d": pd.date_range("2020-01-01", periods=60).astype(str), "d__year": [2020, 2021] * 30})
+    with pytest.raises(DataError, match="'d__year'.*date part"):
+        ColumnTyper().fit(frame)
+
+
+def test_dates_and_booleans_in_another_format_at_predict_time_are_noted(caplog):
+    frame = pd.DataFrame({"d": pd.date_range("2020-01-01", periods=60).strftime("%Y-%m-%d"),
+                          "b": [True, False] * 30, "x": np.arange(60.0) % 7})
+    typer = ColumnTyper().fit(frame)
+    with caplog.at_level(logging.INFO, logger="kiss_automl.columns"):
+        out = typer.transform(pd.DataFrame({"d": ["03.01.2021", "2021-01-03"], "b": ["maybe", "True"], "x": [1.0, 2.0]}))
+    assert out["d__year"].isna().tolist() == [True, False] and out["b"].isna().tolist() == [True, False]
+    assert "'d': 1 value(s) that are not dates in the fit's format" in caplog.text
+    assert "'b': 1 value(s) that are not true/false values" in caplog.text

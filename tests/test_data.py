@@ -219,7 +219,7 @@ def test_infer_task_auto(y, expected):
 
 
 def test_infer_task_explicit():
-    assert infer_task([0, 1, 0], "multiclass") == "multiclass"
+    assert infer_task([0, 1, 2, 0], "multiclass") == "multiclass"
     assert infer_task(WINE_QUALITY, "multiclass") == "multiclass"
     assert infer_task([0, 1, 0], "regression") == "regression"
     assert infer_task(["a", "b"], "binary") == "binary"
@@ -231,6 +231,8 @@ def test_infer_task_explicit():
         (pd.Series(["a", "a"], name="y"), "auto", ["'y'", "single class ('a')", "at least two"]),
         ([3, 3, 3], "auto", ["single class (3)"]),
         ([1, 2, 3], "binary", ["3 classes", "exactly 2"]),
+        ([0, 1, 0], "multiclass", ["2 classes", "3 or more"]),
+        ([0.5, 1.5, 0.5], "binary", ["fractional numbers such as 0.5", "class labels"]),
         (["a", "b"], "regression", ["non-numeric", "'a'"]),
         ([5.0, 5.0], "regression", ["constant"]),
         ([np.nan, np.nan], "auto", ["no values"]),
@@ -260,3 +262,13 @@ def test_truncated_gzip(tmp_path):
     path.write_bytes(path.read_bytes()[:-2000])
     with pytest.raises(DataError, match="d.csv.gz"):
         read_csv(path)
+
+
+def test_split_target_reads_labels_as_the_file_means_them():
+    frame = pd.DataFrame({"a": range(8), "y": [1, 2, np.nan, 3, 1, 2, 3, 1]})
+    assert split_target(frame, "y")[1].dtype == np.int64  # not 1.0, 2.0 for a blank target
+    frame = pd.DataFrame({"a": range(6), "y": ["yes", " yes", "no ", "no", "yes", "no"]})
+    assert sorted(set(split_target(frame, "y")[1])) == ["no", "yes"]
+    frame = pd.DataFrame({"a": range(4), "y": ["5,103", "$1,200", "300", "4,000"]})
+    y = split_target(frame, "y")[1]
+    assert y.tolist() == [5103.0, 1200.0, 300.0, 4000.0] and infer_task(y) == "regression"

@@ -4,6 +4,7 @@ import json
 import logging
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from kiss_automl import config, engine
@@ -67,6 +68,24 @@ def test_energy_budget_stops_the_search(credit):
     assert outcome.result.stop_reason == "energy_budget"
     spent = sum(c.evaluation.joules for c in outcome.result.candidates)
     assert 10.0 <= spent < 10.0 + 4.0  # stops at the first check past the budget
+
+
+def test_a_candidate_whose_estimated_energy_would_overrun_the_budget_is_not_started(credit):
+    X, y = credit
+    # Metered blocks cost ~nothing here, so only the estimate (linear: ~0.1 J) can stop it.
+    outcome = _run(X, _encoded(y), max_trials=50, energy_budget=0.05, meter=FakeMeter(1e-6))
+    assert outcome.result.stop_reason == "energy_budget"
+    assert [c.family for c in outcome.result.candidates] == ["baseline"]
+
+
+def test_a_metric_undefined_on_a_split_makes_failed_rows_not_nan_scores():
+    from kiss_automl.errors import KissError
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=100), "b": rng.normal(size=100)})
+    y = np.array([1] * 4 + [0] * 96)  # 4 positives, 5 folds: some folds have none
+    with pytest.raises(KissError, match="roc_auc is undefined on a validation split"):
+        _run(X, y, metric="roc_auc", cv=5, max_trials=4)
 
 
 def test_a_failing_family_becomes_failed_rows_and_the_search_goes_on(credit, monkeypatch):

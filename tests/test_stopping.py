@@ -1,6 +1,7 @@
 import math
 
-from kiss_automl.stopping import Budgets, Point, best_at, budget_exhausted, doubling_gains, plateau_reached
+from kiss_automl.stopping import (Budgets, Point, best_at, budget_exhausted, doubling_gains, next_trial_overruns,
+                                  plateau_reached)
 
 
 def test_best_at_steps_through_the_curve():
@@ -43,3 +44,10 @@ def test_budgets_name_the_first_limit_reached():
     assert budget_exhausted(budgets, 1, 100, 0, 1) == "energy_budget"
     assert budget_exhausted(budgets, 1, 1, 2, 1) == "co2_budget"
     assert budget_exhausted(Budgets(), 1e9, 1e9, 1e9, 10**9) is None
+
+
+def test_next_trial_overruns_names_the_budget_it_would_pass():
+    assert next_trial_overruns(Budgets(joules=5.0), 4.1, 1.05, 1e-4) == "energy_budget"
+    assert next_trial_overruns(Budgets(joules=5.0), 3.0, 1.05, 1e-4) is None
+    assert next_trial_overruns(Budgets(co2_g=1e-3), 9.0, 2.0, 1e-4) == "co2_budget"
+    assert next_trial_overruns(Budgets(), 1e9, 1e9, 1.0) is None

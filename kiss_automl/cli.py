@@ -77,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("model_dir", help="the folder `fit` wrote")
     board.add_argument("--format", default="table", choices=["table", "csv", "json", "markdown"])
 
-    report = verbs.add_parser("report", help="(not available yet) a report of a fit; use `leaderboard --format markdown`")
+    report = verbs.add_parser("report",
+                              help="(not available yet) a report of a fit; use `leaderboard --format markdown`")
     report.add_argument("model_dir", help="the folder `fit` wrote")
     report.add_argument("--output", required=True, help="report.html or report.md")
     return parser

@@ -257,7 +257,8 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
         for name, kind in self.kinds_.items():
             s = frame[name]
             if kind == NUMERIC:
-                out[name] = _to_float(s if pd.api.types.is_numeric_dtype(s) else self._numbers(name, s, note))
+                out[name] = _to_float(s) if pd.api.types.is_numeric_dtype(s) else _to_float(
+                    _noted(name, s, parse_numbers(s).to_numpy(dtype=np.float64), "numbers", note))
             elif kind == BOOLEAN:
                 out[name] = _noted(name, s, _bool_to_float(s), "true/false values", note)
             elif kind == DATETIME:
@@ -296,15 +297,6 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
         dt = parsed.dt
         return {f"{name}__{p}": _to_float(getattr(dt, _DT_ATTR.get(p, p)))
                 for p in self.datetime_parts_[name]}
-
-    @staticmethod
-    def _numbers(name: str, s: pd.Series, note: bool) -> pd.Series:
-        """A numeric column that arrives as text: what is not a number is read as missing, and said."""
-        numbers = parse_numbers(s)
-        lost = int((numbers.isna() & s.notna() & (_as_text(s).str.strip() != "")).sum())
-        if lost and note:
-            logger.info("Column '%s': %d value(s) that are not numbers read as missing", name, lost)
-        return numbers
 
     def _categorical(self, name: str, s: pd.Series, note: bool) -> pd.Categorical:
         values = _as_text(s)

@@ -302,9 +302,6 @@ def _preview(names: list, limit: int = 20) -> str:
     return f"{shown}, ... ({more} more)" if more > 0 else shown
 
 
-# --------------------------------------------------------------------------- target
-
-
 # Numbers as spreadsheets write them: 65,796.74 / $6,580 / 63.0% (thousands separators, a
 # currency sign, a percent sign). A comma followed by other than three digits is not one.
 _FORMATTED_NUMBER = r"^\s*[-+]?[$€£¥]?\s*(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?\s*%?\s*$"
@@ -320,6 +317,9 @@ def parse_numbers(s: pd.Series) -> pd.Series:
         numbers[formatted] = pd.to_numeric(text[formatted].str.replace(r"[,$€£¥%\s]", "", regex=True),
                                            errors="coerce")
     return numbers
+
+
+# --------------------------------------------------------------------------- target
 
 
 def split_target(frame: pd.DataFrame, target: str,

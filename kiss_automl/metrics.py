@@ -6,10 +6,9 @@ into "higher is better" for ranking and for the plateau rule.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable
-
-import warnings
 
 import numpy as np
 from sklearn import metrics as skm

@@ -63,9 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--config", default="default", help="preset (default, fast, thorough) or a YAML file")
     fit.add_argument("--country", help="where the energy is used (ISO code or name), for CO2")
     fit.add_argument("--region", help="region within the country (e.g. a US state), for CO2")
+    fit.add_argument("--pue", type=float, metavar="RATIO",
+                     help="power usage effectiveness of the data centre, for CO2 (default 1.0: the computer alone)")
     fit.add_argument("--n-jobs", type=int, help="parallel workers (default 1: the most frugal)")
     fit.add_argument("--resume", action="store_true",
                      help="continue a stopped fit into the same --out, without rerunning finished candidates")
+    fit.add_argument("--cross-check", action="store_true",
+                     help="also run codecarbon's tracker around the fit, as a second opinion on its energy "
+                          "(costs ~1.5 CPU-s to start)")
     fit.add_argument("--quiet", action="store_true", help="no progress output")
 
     predict = verbs.add_parser("predict", help="predict a CSV with a fitted model folder")

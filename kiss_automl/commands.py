@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import json
 import logging
-import platform
 import signal
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, persist
+from . import persist, run_record
 from .data import infer_task, read_csv, split_target
 from .errors import DataError
 
@@ -44,7 +43,7 @@ def _fit(args: argparse.Namespace) -> int:
     X, y = split_target(frame, args.target, source=args.csv)
     task = infer_task(y, args.task)
     overrides = {"co2_budget": co2_budget, "trial_timeout": args.trial_timeout, "selection": args.selection,
-                 "memory_limit": args.memory_limit}
+                 "memory_limit": args.memory_limit, "pue": args.pue}
     from . import config as config_module
 
     settings = config_module.load(args.config).replace(**overrides)
@@ -59,9 +58,11 @@ def _fit(args: argparse.Namespace) -> int:
         cpu_before_fit = process_cpu_seconds()
         meter = make_meter()  # the whole command, GPUs included; candidates get their own meters
         token = meter.start()
-        # Process mode: codecarbon charges this process's CPU share, as our meter does.
-        tracker = WholeRunTracker(country=args.country, region=args.region, tracking_mode="process")
-        with tracker:
+        # Process mode: codecarbon charges this process's CPU share, as our meter does. Opt-in:
+        # its start-up costs ~1.5 CPU-s here, more than a small fit's candidates.
+        tracker = WholeRunTracker(country=args.country, region=args.region, tracking_mode="process",
+                                  pue=settings.pue) if args.cross_check else None
+        with tracker or contextlib.nullcontext():
             if args.quiet:
                 estimator.fit(X, y, journal=journal)
             else:
@@ -76,7 +77,10 @@ def _fit(args: argparse.Namespace) -> int:
     cpu_at_end = process_cpu_seconds()
     cpu_parts = {"startup_and_imports": cpu_at_start, "read_and_check": cpu_before_fit - cpu_at_start,
                  "fit": cpu_at_end - cpu_before_fit}
-    run = _run_record(args, estimator, task, X, whole, cpu_parts, tracker, time.perf_counter() - started)
+    data = {"csv": str(args.csv), "target": args.target, "rows": len(X), "columns": X.shape[1]}
+    run = run_record.build(estimator, data, command=" ".join(sys.argv), whole=whole, cpu_parts=cpu_parts,
+                           tracker=tracker, wall_s=time.perf_counter() - started,
+                           pue_source="--pue" if args.pue is not None else None)
     meta = {"task": task, "target": args.target, "columns": [str(c) for c in X.columns],
             "classes": estimator.classes_.tolist() if task != "regression" else None,
             "metric": estimator.metric_}
@@ -121,7 +125,7 @@ def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimato
     settings = dataclasses.asdict(search_config)
     # A resumed search may be given more budget or memory: those are not part of its identity.
     for name in ("time_budget", "energy_budget", "co2_budget", "max_trials", "trial_timeout", "isolation",
-                 "memory_limit"):
+                 "memory_limit", "pue"):
         settings.pop(name)
     fingerprint = int(pd.util.hash_pandas_object(pd.concat([X, y], axis=1), index=False).sum())
     key = {"rows": len(X), "columns": [str(c) for c in X.columns], "target": args.target, "task": task,
@@ -133,76 +137,6 @@ def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimato
         if not source.is_file():
             raise DataError(f"Nothing to resume: {out} holds neither a fit nor a stopped one")
     return Journal(partial, key, resume_from=source)  # the engine decides whether it keeps predictions
-
-
-def _run_record(args, estimator, task: str, X: pd.DataFrame, whole, cpu_parts: dict, tracker,
-                wall_s: float) -> dict:
-    summary = estimator.search_summary_
-    watts = whole.constants.get("watts_per_core")
-    energy = summary["energy"]
-    return {
-        "kiss_automl_version": __version__,
-        "command": " ".join(sys.argv),
-        "data": {"csv": str(args.csv), "target": args.target, "rows": len(X), "columns": X.shape[1]},
-        "task": task,
-        "metric": summary["metric"],
-        "seed": args.seed,
-        "stop_reason": summary["stop_reason"],
-        "selected": summary["selected"],
-        "evaluation": summary["evaluation"],
-        "n_candidates": summary["n_candidates"],
-        "n_failed": summary["n_failed"],
-        "n_replayed": summary["n_replayed"],
-        "skipped_families": summary["skipped_families"],
-        "notes": estimator.notes_,
-        "energy": {
-            **energy,
-            # The meter around the fit: typing, search and refit (GPUs included where present).
-            # process_j adds the process's start-up, imports and CSV reading (CPU-time model).
-            "fit_command_j": whole.joules,
-            "fit_command_memory_j": whole.memory_joules,
-            "process_cpu_s": sum(cpu_parts.values()),
-            "process_cpu_s_parts": cpu_parts,
-            "process_j": sum(cpu_parts.values()) * watts if watts is not None else None,
-            "codecarbon_whole_run_j": tracker.energy_joules,
-            "codecarbon_error": tracker.error,
-        },
-        "co2_g": {**summary["co2_g"], "codecarbon_whole_run": tracker.emissions_g,
-                  "fit_command": whole.joules * summary["carbon_intensity"]["g_per_kwh"] / 3.6e6},
-        "carbon_intensity": summary["carbon_intensity"],
-        "time": {**summary["time"], "fit_command_s": wall_s},
-        "config": _config_dict(estimator),
-        "hardware": _hardware(whole.constants),
-        "versions": _versions(),
-    }
-
-
-def _config_dict(estimator) -> dict:
-    import dataclasses
-
-    return dataclasses.asdict(estimator._settings())
-
-
-def _hardware(constants: dict) -> dict:
-    import os
-
-    import psutil
-
-    return {"cpu_model": constants.get("cpu_model", platform.processor()), "logical_cpus": os.cpu_count(),
-            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "platform": platform.platform()}
-
-
-def _versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for package in ("scikit-learn", "lightgbm", "xgboost", "torch", "optuna", "codecarbon", "pandas", "numpy",
-                    "skops"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            out[package] = None
-    return out
 
 
 def predict_command(args: argparse.Namespace) -> int:

@@ -61,6 +61,7 @@ class SearchConfig:
     ensemble: bool | str = "auto"  # true, false or 'auto' (ensemble.wanted)
     n_jobs: int = 1
     device: str = "auto"
+    pue: float = 1.0  # power usage effectiveness of the data centre: CO2 counts energy x PUE
 
     def replace(self, **changes: Any) -> "SearchConfig":
         """A copy with `changes` applied (None values are ignored) and validated."""
@@ -87,6 +88,7 @@ _RULES: dict[str, tuple[type, float, float]] = {
     "promote_eta": (int, 2, 100),
     "early_stopping_rounds": (int, 1, 10000),
     "n_jobs": (int, -1, 1024),
+    "pue": (float, 1.0, 5.0),
 }
 _OPTIONAL = {"max_trials"}  # null: no limit; every other rule's value is required
 _CHOICES = {"selection": ("best", "simplest"), "device": ("auto", "cpu", "cuda"),

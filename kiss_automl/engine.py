@@ -74,12 +74,15 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     """Search and refit. `y` holds class indices 0..k-1 for classification, floats otherwise."""
     metric = get_metric(config.metric, task)
     typer = ColumnTyper()
+    token = meter.start()
     typed = typer.fit_transform(X)
+    typing_reading = meter.stop(token)
     if typed.shape[1] == 0:
         raise DataError("No usable feature column is left: " + "; ".join(typer.notes_ or ["no columns"]))
-    started = time.perf_counter()
+    started, token = time.perf_counter(), meter.start()
     families, skipped = available_families(config)  # imports each family's libraries
     _import_search_libraries()
+    imports_reading = meter.stop(token)
     imports_seconds = time.perf_counter() - started
     data = Task(typed, y, task, int(y.max()) + 1 if task != "regression" else 0, metric,
                 tuple(typer.numeric_columns_), tuple(typer.categorical_columns_))
@@ -94,13 +97,19 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
 
     with threadpool_limits(limits=1):
         search = Search(data, plan, config, families, seed, meter, grams_per_joule, on_event, journal, gpu_meter)
+        token = meter.start()
         result = search.run()
+        search_reading = meter.stop(token)
         result.skipped_families = skipped
         model, refit_reading, refit_seconds = _select_and_refit(result, search, typer, data, config, seed, meter,
                                                                 gpu_meter, on_event)
     board = leaderboard.to_frame(result.candidates, plan.n_train)
     summary = _summary(result, refit_reading, refit_seconds, data, grams_per_joule)
     summary["time"]["imports_s"] = imports_seconds
+    # The phases of the fit, for the report's "where the energy went". The search's own
+    # share (optuna, bookkeeping, the meter's reads) is its reading less the candidates'.
+    summary["energy"].update(typing_j=typing_reading.joules, imports_j=imports_reading.joules,
+                             search_j=search_reading.joules)
     return Outcome(model, board, result, summary, list(typer.notes_))
 
 
@@ -206,6 +215,7 @@ def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Ta
         "task": data.task,
         "metric": data.metric.name,
         "stop_reason": result.stop_reason,
+        "stop_detail": result.stop_detail,
         "evaluation": {"mode": result.plan.mode, "splits": len(result.plan.splits),
                        "rungs": list(result.plan.rungs), "n_train": result.plan.n_train,
                        "isolation": "process" if result.isolated else "none"},

@@ -61,8 +61,10 @@ class _KissBase(BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         intensity = self._carbon()
         gpu_meter = _gpu_meter() if meter is None else None
+        # CO2 counts the facility's energy: what the computer used times the PUE.
+        grams_per_joule = intensity.g_per_kwh * settings.pue / 3.6e6
         outcome = engine.run(frame, y_encoded, task, settings, seed, meter or _default_meter(),
-                             intensity.g_per_kwh / 3.6e6, on_event, journal, gpu_meter)
+                             grams_per_joule, on_event, journal, gpu_meter)
         self.model_ = outcome.model
         self.leaderboard_ = outcome.leaderboard
         self.task_ = task
@@ -74,7 +76,7 @@ class _KissBase(BaseEstimator):
         self.notes_ = outcome.notes
         self.search_summary_ = {**outcome.summary, "carbon_intensity": {
             "g_per_kwh": intensity.g_per_kwh, "country": intensity.country, "region": intensity.region,
-            "source": intensity.source}}
+            "source": intensity.source}, "pue": settings.pue}
         return self
 
     def _settings(self) -> config_module.SearchConfig:

@@ -66,6 +66,7 @@ class SearchResult:
     plan: EvalPlan
     skipped_families: dict[str, str] = field(default_factory=dict)
     isolated: bool = False  # candidates ran in forked workers
+    stop_detail: dict = field(default_factory=dict)  # the figures behind stop_reason (StopSearch.detail)
 
     @property
     def candidate_seconds(self) -> float:
@@ -74,11 +75,13 @@ class SearchResult:
 
 
 class StopSearch(Exception):
-    """Raised inside the loop when a stop rule fires; carries the reason."""
+    """Raised inside the loop when a stop rule fires; carries the reason and the figures
+    behind it (the doublings the plateau rule compared, the budget and what was used)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, detail: dict | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.detail = detail or {}
 
 
 @contextlib.contextmanager
@@ -126,7 +129,7 @@ class Search:
     # ---- the loop -------------------------------------------------------------------------
     def run(self) -> SearchResult:
         self.started = time.perf_counter()
-        reason = "search_exhausted"
+        stop = StopSearch("search_exhausted")
         self.on_event("start", plan=self.plan, families=[f.name for f in self.families])
         try:
             try:
@@ -134,25 +137,25 @@ class Search:
                     self._make_studies()
                     self._probe_starts()
                     self._tune()
-            except StopSearch as stop:
-                reason = stop.reason
-                if reason in ("plateau", "search_exhausted"):
-                    reason = self._promote_after(reason)
+            except StopSearch as rule:
+                stop = rule
+                if stop.reason in ("plateau", "search_exhausted"):
+                    stop = self._promote_after(stop)
         except KeyboardInterrupt:
-            reason = "interrupted"
+            stop = StopSearch("interrupted")
         selected = self.select()
-        self.on_event("stop", reason=reason, selected=selected)
-        return SearchResult(self.candidates, reason, selected, time.perf_counter() - self.started, self.plan,
-                            isolated=self.isolate)
+        self.on_event("stop", reason=stop.reason, selected=selected)
+        return SearchResult(self.candidates, stop.reason, selected, time.perf_counter() - self.started, self.plan,
+                            isolated=self.isolate, stop_detail=stop.detail)
 
-    def _promote_after(self, reason: str) -> str:
+    def _promote_after(self, stop: StopSearch) -> StopSearch:
         """A plateau at the smallest rung still lets the best candidates move up to more rows."""
         try:
             with _quiet_optuna():
                 self._promote()
-        except StopSearch as stop:
-            return stop.reason if stop.reason not in ("plateau", "search_exhausted") else reason
-        return reason
+        except StopSearch as budget:
+            return budget if budget.reason not in ("plateau", "search_exhausted") else stop
+        return stop
 
     def _make_studies(self) -> None:
         import optuna
@@ -179,7 +182,7 @@ class Search:
         while True:
             family = self._next_family()
             if family is None:
-                raise StopSearch("search_exhausted")
+                raise StopSearch("search_exhausted", {"family_patience": self.config.family_patience})
             self._trial(family, phase="tuned")
 
     def _trial(self, family: Family, phase: str) -> Candidate:
@@ -197,8 +200,10 @@ class Search:
         else:
             self.stale[family.name] += 1
             study.tell(trial, state=_failed_state())
-        if self._probes_done() and stopping.plateau_reached(self.curve, self.noise_tol(), self.config.patience):
-            raise StopSearch("plateau")
+        tol = self.noise_tol()
+        if self._probes_done() and stopping.plateau_reached(self.curve, tol, self.config.patience):
+            raise StopSearch("plateau", stopping.plateau_detail(self.curve, tol, self.config.tol,
+                                                                self.config.patience))
         return candidate
 
     def noise_tol(self) -> float:
@@ -289,14 +294,25 @@ class Search:
         fit_j, predict_j = cost_model.candidate_joules(family.name, params, self._shapes(family, 0))
         reason = stopping.next_trial_overruns(self.budgets, self.joules, fit_j + predict_j, self.grams_per_joule)
         if reason:
-            raise StopSearch(reason)
+            raise StopSearch(reason, {**self._budget_detail(reason), "next_candidate_estimate_j": fit_j + predict_j,
+                                      "next_family": family.name})
 
     def _check_budgets(self) -> None:
         elapsed = time.perf_counter() - self.started
         reason = stopping.budget_exhausted(self.budgets, elapsed, self.joules,
                                            self.joules * self.grams_per_joule, len(self.candidates))
         if reason:
-            raise StopSearch(reason)
+            raise StopSearch(reason, self._budget_detail(reason))
+
+    def _budget_detail(self, reason: str) -> dict:
+        """The budget behind a stop reason and how much of it was used."""
+        limit, used = {
+            "max_trials": (self.budgets.trials, len(self.candidates)),
+            "time_budget": (self.budgets.seconds, time.perf_counter() - self.started),
+            "energy_budget": (self.budgets.joules, self.joules),
+            "co2_budget": (self.budgets.co2_g, self.joules * self.grams_per_joule),
+        }[reason]
+        return {"limit": limit, "used": used}
 
     # ---- choices --------------------------------------------------------------------------
     def _family_best(self, name: str, rung: int = 0, exclude: Candidate | None = None) -> float:

@@ -54,6 +54,20 @@ def plateau_reached(curve: Sequence[Point], tol: float, patience: int) -> bool:
     return len(gains) == patience and all(-math.inf < g < tol for g in gains)
 
 
+def plateau_detail(curve: Sequence[Point], tol: float, base_tol: float, patience: int) -> dict:
+    """The doublings `plateau_reached` compared, for the record: each one's energy span and
+    gain, with the tolerance used (`tol`, which the noise may have raised above `base_tol`).
+
+    >>> last = plateau_detail([Point(1, 0.70), Point(2, 0.80), Point(4, 0.801)], 0.002, 0.002, 1)["doublings"][0]
+    >>> last["from_j"], last["to_j"], round(last["gain"], 4)
+    (2.0, 4.0, 0.001)
+    """
+    spent = curve[-1].joules
+    doublings = [{"from_j": spent / 2 ** (j + 1), "to_j": float(spent / 2**j), "gain": gain}
+                 for j, gain in enumerate(doubling_gains(curve, patience))]
+    return {"doublings": doublings, "tol": tol, "base_tol": base_tol}
+
+
 @dataclass(frozen=True)
 class Budgets:
     """Hard limits; None means no limit."""

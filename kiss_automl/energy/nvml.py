@@ -96,6 +96,7 @@ class NvmlMeter:
         self.indices: list[int] = []
         self._handles: list[Any] = []
         self._has_counter: list[bool] = []
+        self.names: list[str] = []  # the boards' models, for the carbon statement
         self.error: str | None = None
         try:
             self._init(environ)
@@ -111,6 +112,7 @@ class NvmlMeter:
         self._nvml = pynvml
         self.indices = visible_gpu_indices(pynvml.nvmlDeviceGetCount(), environ)
         self._handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in self.indices]
+        self.names = [_device_name(pynvml, h) for h in self._handles]
         for handle in self._handles:
             try:
                 pynvml.nvmlDeviceGetTotalEnergyConsumption(handle)
@@ -178,6 +180,7 @@ class NvmlMeter:
             scope=self.scope,
             constants={
                 "gpus": list(self.indices),
+                "gpu_names": list(self.names),
                 "update_period_s": NVML_ENERGY_UPDATE_PERIOD_S,
                 "power_fallback_gpus": power_fallback,
             },
@@ -192,3 +195,12 @@ class NvmlMeter:
                 logger.debug("nvmlShutdown failed: %s", exc)
             self._nvml = None
             self._handles = []
+
+
+def _device_name(nvml: Any, handle: Any) -> str:
+    """The board's model ("NVIDIA H100 80GB HBM3"), or "unknown" where NVML does not say."""
+    try:
+        name = nvml.nvmlDeviceGetName(handle)
+    except Exception:  # noqa: BLE001 - a name is a nicety; the energy counters are what matter
+        return "unknown"
+    return name.decode() if isinstance(name, bytes) else str(name)

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any
 
 from kiss_automl.energy.carbon import carbon_intensity, resolve_country
+from kiss_automl.energy.cputime import process_cpu_seconds
 from kiss_automl.energy.units import JOULES_PER_KWH
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class WholeRunTracker:
         measure_power_secs: float = 15.0,
         tracking_mode: str = "machine",
         log_level: str = "error",
+        pue: float = 1.0,
     ):
         # Resolve here so a bad country or region is a ConfigError at configuration
         # time, and codecarbon gets the spelling its tables use ("CA" -> "california").
@@ -82,10 +84,12 @@ class WholeRunTracker:
         self.measure_power_secs = measure_power_secs
         self.tracking_mode = tracking_mode
         self.log_level = log_level
+        self.pue = pue
         self.energy_kwh: float | None = None
         self.emissions_g: float | None = None
         self.duration_s: float | None = None
         self.error: str | None = None
+        self.overhead_cpu_s = 0.0  # this process's CPU-seconds in starting and stopping codecarbon
         self._tracker: Any = None
         self._t0 = 0.0
         self._saved_level: int | None = None
@@ -123,6 +127,8 @@ class WholeRunTracker:
             "log_level": self.log_level,
             "emissions_endpoint": None,
         }
+        if self.pue != 1.0 and "pue" in known:  # older codecarbon has no PUE: it then counts 1.0
+            kwargs["pue"] = self.pue
         # Newer options where they exist; older codecarbon (2.x) gets their equivalents.
         optional = {
             "output_methods": [],
@@ -143,12 +149,14 @@ class WholeRunTracker:
 
     def __enter__(self) -> WholeRunTracker:
         self._t0 = time.perf_counter()
+        cpu = process_cpu_seconds()
         try:
             self._tracker = self._build()
             self._tracker.start()
         except Exception as exc:  # the run must go on without whole-run figures
             self._fail("start", exc)
             self._restore_codecarbon_logger()
+        self.overhead_cpu_s += process_cpu_seconds() - cpu
         return self
 
     def __exit__(
@@ -158,6 +166,7 @@ class WholeRunTracker:
         tb: TracebackType | None,
     ) -> None:
         self.duration_s = time.perf_counter() - self._t0
+        cpu = process_cpu_seconds()
         tracker, self._tracker = self._tracker, None
         if tracker is not None:
             try:
@@ -172,5 +181,6 @@ class WholeRunTracker:
             except Exception as exc2:
                 self._fail("stop", exc2)
         self._restore_codecarbon_logger()
+        self.overhead_cpu_s += process_cpu_seconds() - cpu
         # Never suppress the run's own exception.
         return None

@@ -44,6 +44,9 @@ class FakeNvml(types.ModuleType):
     def nvmlDeviceGetPowerUsage(self, handle):  # noqa: N802 (pynvml names)
         return self.power_mw[handle]
 
+    def nvmlDeviceGetName(self, handle):  # noqa: N802 (pynvml names)
+        return f"Fake GPU {handle}".encode()  # older pynvml returns bytes
+
 
 class FakeClock:
     """Replaces the nvml module's ``time`` so block lengths are exact."""
@@ -83,6 +86,7 @@ def test_counter_delta_path(fake, clock):
     assert r.wall_seconds == pytest.approx(2.0)
     assert r.method == "nvml" and r.scope == "machine"
     assert r.constants["power_fallback_gpus"] == []
+    assert r.constants["gpu_names"] == ["Fake GPU 0", "Fake GPU 1"]
 
 
 def test_short_block_uses_power_times_time(fake, clock):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["KissClassifier", "KissRegressor", "__version__"]
+__all__ = ["KissClassifier", "KissRegressor", "__version__", "report"]
 
 
 def __getattr__(name: str):
@@ -12,4 +12,8 @@ def __getattr__(name: str):
         from . import estimator
 
         return getattr(estimator, name)
+    if name == "report":  # the function; its package is kiss_automl.reporting
+        from .reporting import report
+
+        return report
     raise AttributeError(f"module 'kiss_automl' has no attribute {name!r}")

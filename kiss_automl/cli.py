@@ -1,4 +1,4 @@
-"""The `kiss-automl` command: fit, predict, leaderboard, report.
+"""The `kiss-automl` command: fit, estimate, predict, leaderboard, report.
 
 Options are parsed here and handed to the estimators; bad input or options print one line
 on stderr and exit 2.
@@ -37,41 +37,53 @@ def _seed(text: str) -> int:
 _seed.__name__ = "integer"
 
 
+def _search_options(verb: argparse.ArgumentParser) -> None:
+    """The options that steer a search: `fit` runs it, `estimate` forecasts what it would cost."""
+    verb.add_argument("--task", default="auto", choices=["auto", "binary", "multiclass", "regression"])
+    verb.add_argument("--metric", help="accuracy (default), balanced_accuracy, f1, roc_auc, log_loss; r2 (default), rmse, mae")
+    verb.add_argument("--time-budget", type=float, metavar="SECONDS", help="wall time for the search")
+    verb.add_argument("--energy-budget", metavar="ENERGY", help="energy for the candidates: joules or 500J, 2kJ, 0.01kWh")
+    verb.add_argument("--co2-budget", metavar="MASS", help="CO2e for the candidates: grams or 5g, 0.1kg")
+    verb.add_argument("--max-trials", type=int, metavar="N", help="candidates to evaluate at most")
+    verb.add_argument("--trial-timeout", type=float, metavar="SECONDS", help="time one candidate may take")
+    verb.add_argument("--memory-limit", type=float, metavar="GIB",
+                      help="resident memory one candidate may use; past it the candidate is a failed row")
+    verb.add_argument("--selection", choices=["best", "simplest"],
+                      help="best score, or least inference energy within one standard error of it")
+    verb.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**32 - 1 (default 0)")
+    verb.add_argument("--config", default="default", help="preset (default, fast, thorough) or a YAML file")
+    verb.add_argument("--country", help="where the energy is used (ISO code or name), for CO2")
+    verb.add_argument("--region", help="region within the country (e.g. a US state), for CO2")
+    verb.add_argument("--pue", type=float, metavar="RATIO",
+                      help="power usage effectiveness of the data centre, for CO2 (default 1.0: the computer alone)")
+    verb.add_argument("--n-jobs", type=int, help="parallel workers (default 1: the most frugal)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="kiss-automl", description=(
         "Simple-first AutoML for tabular data: tries models in increasing order of cost, measures "
         "the energy of each, and stops when more energy no longer buys accuracy."))
     parser.add_argument("--version", action="version", version=f"kiss-automl {__version__}")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{fit,predict,leaderboard,report}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{fit,estimate,predict,leaderboard,report}")
 
     fit = verbs.add_parser("fit", help="search for the best model per joule on a CSV")
     fit.add_argument("csv", help="training data (CSV; .csv.gz works too)")
     fit.add_argument("--target", required=True, help="the column to predict")
-    fit.add_argument("--task", default="auto", choices=["auto", "binary", "multiclass", "regression"])
-    fit.add_argument("--metric", help="accuracy (default), balanced_accuracy, f1, roc_auc, log_loss; r2 (default), rmse, mae")
-    fit.add_argument("--time-budget", type=float, metavar="SECONDS", help="wall time for the search")
-    fit.add_argument("--energy-budget", metavar="ENERGY", help="energy for the candidates: joules or 500J, 2kJ, 0.01kWh")
-    fit.add_argument("--co2-budget", metavar="MASS", help="CO2e for the candidates: grams or 5g, 0.1kg")
-    fit.add_argument("--max-trials", type=int, metavar="N", help="candidates to evaluate at most")
-    fit.add_argument("--trial-timeout", type=float, metavar="SECONDS", help="time one candidate may take")
-    fit.add_argument("--memory-limit", type=float, metavar="GIB",
-                     help="resident memory one candidate may use; past it the candidate is a failed row")
-    fit.add_argument("--selection", choices=["best", "simplest"],
-                     help="best score, or least inference energy within one standard error of it")
-    fit.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**32 - 1 (default 0)")
+    _search_options(fit)
     fit.add_argument("--out", help="output folder (default runs/<csv name>)")
-    fit.add_argument("--config", default="default", help="preset (default, fast, thorough) or a YAML file")
-    fit.add_argument("--country", help="where the energy is used (ISO code or name), for CO2")
-    fit.add_argument("--region", help="region within the country (e.g. a US state), for CO2")
-    fit.add_argument("--pue", type=float, metavar="RATIO",
-                     help="power usage effectiveness of the data centre, for CO2 (default 1.0: the computer alone)")
-    fit.add_argument("--n-jobs", type=int, help="parallel workers (default 1: the most frugal)")
     fit.add_argument("--resume", action="store_true",
                      help="continue a stopped fit into the same --out, without rerunning finished candidates")
     fit.add_argument("--cross-check", action="store_true",
                      help="also run codecarbon's tracker around the fit, as a second opinion on its energy "
                           "(costs ~1.5 CPU-s to start)")
     fit.add_argument("--quiet", action="store_true", help="no progress output")
+
+    estimate = verbs.add_parser("estimate", help="the energy, CO2 and time a fit would take, before spending them")
+    estimate.add_argument("csv", help="training data (CSV; .csv.gz works too): its size and a sample are read")
+    estimate.add_argument("--target", required=True, help="the column to predict")
+    _search_options(estimate)
+    estimate.add_argument("--format", default="table", choices=["table", "json"],
+                          help="a table for people (default) or JSON for programs")
 
     predict = verbs.add_parser("predict", help="predict a CSV with a fitted model folder")
     predict.add_argument("model_dir", help="the folder `fit` wrote")
@@ -82,10 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("model_dir", help="the folder `fit` wrote")
     board.add_argument("--format", default="table", choices=["table", "csv", "json", "markdown"])
 
-    report = verbs.add_parser("report",
-                              help="(not available yet) a report of a fit; use `leaderboard --format markdown`")
+    report = verbs.add_parser("report", help="a report of a fit: plots, energy, a carbon statement, other regions")
     report.add_argument("model_dir", help="the folder `fit` wrote")
-    report.add_argument("--output", required=True, help="report.html or report.md")
+    report.add_argument("--output", required=True,
+                        help="report.html (one self-contained page) or report.md (plots in report_files/)")
+    report.add_argument("--format", choices=["html", "md"], help="overrides the format the extension says")
     return parser
 
 
@@ -97,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .commands import fit_command
 
             return fit_command(args)
+        if args.verb == "estimate":
+            from .estimating.command import estimate_command
+
+            return estimate_command(args)
         if args.verb == "predict":
             from .commands import predict_command
 
@@ -105,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .commands import leaderboard_command
 
             return leaderboard_command(args)
-        from .report import report_command
+        from .reporting import report_command
 
         return report_command(args)
     except KissError as exc:

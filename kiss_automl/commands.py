@@ -16,15 +16,20 @@ import pandas as pd
 
 from . import persist, run_record
 from .data import infer_task, read_csv, split_target
-from .errors import DataError
+from .errors import DataError, ModelFormatError
 
 logger = logging.getLogger(__name__)
 
 
 def fit_command(args: argparse.Namespace) -> int:
     # From the first moment: a SIGTERM while the CSV loads or codecarbon starts is a clean stop too.
-    with _sigterm_as_interrupt():
+    # Locked from the start too: a second fit on the same --out is refused before it reads its CSV.
+    with _sigterm_as_interrupt(), persist.OutputLock(_out_dir(args)):
         return _fit(args)
+
+
+def _out_dir(args: argparse.Namespace) -> Path:
+    return Path(args.out or Path("runs") / Path(args.csv).name.split(".")[0])
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -36,7 +41,7 @@ def _fit(args: argparse.Namespace) -> int:
     cpu_at_start = process_cpu_seconds()  # the interpreter's start-up and imports so far
     energy_budget = parse_energy(args.energy_budget) if args.energy_budget is not None else None
     co2_budget = parse_co2(args.co2_budget) if args.co2_budget is not None else None
-    out = Path(args.out or Path("runs") / Path(args.csv).name.split(".")[0])
+    out = _out_dir(args)
     persist.check_writable_target(out)
 
     frame = read_csv(args.csv)
@@ -77,20 +82,27 @@ def _fit(args: argparse.Namespace) -> int:
     cpu_at_end = process_cpu_seconds()
     cpu_parts = {"startup_and_imports": cpu_at_start, "read_and_check": cpu_before_fit - cpu_at_start,
                  "fit": cpu_at_end - cpu_before_fit}
-    data = {"csv": str(args.csv), "target": args.target, "rows": len(X), "columns": X.shape[1]}
+    data = {"csv": str(args.csv), "target": str(y.name), "rows": len(X), "columns": X.shape[1]}
     run = run_record.build(estimator, data, command=" ".join(sys.argv), whole=whole, cpu_parts=cpu_parts,
                            tracker=tracker, wall_s=time.perf_counter() - started,
                            pue_source="--pue" if args.pue is not None else None)
-    meta = {"task": task, "target": args.target, "columns": [str(c) for c in X.columns],
+    # The column's name in the file, not as typed (" y" finds "y"): PRED.csv's header and predict's check.
+    meta = {"task": task, "target": str(y.name), "columns": [str(c) for c in X.columns],
             "classes": estimator.classes_.tolist() if task != "regression" else None,
             "metric": estimator.metric_}
-    persist.save(out, estimator.model_, meta, estimator.leaderboard_, run,
-                 extra_files={persist.JOURNAL_FILE: journal.path})
+    try:
+        persist.save(out, estimator.model_, meta, estimator.leaderboard_, run,
+                     extra_files={persist.JOURNAL_FILE: journal.path})
+    except OSError as exc:  # a full disk, say: the searched candidates are in the journal still
+        kept = (f"; the search is kept in {journal.path}: make room and rerun with --resume to save it without "
+                "training again") if journal.path.is_file() else ""
+        raise persist.SaveError(f"Cannot write {out} ({exc.strerror or exc}){kept}") from None
     journal.path.unlink(missing_ok=True)
     if not args.quiet:
         from .leaderboard import render
 
         print(render(estimator.leaderboard_.head(10), "table"), end="")
+        print(f"Plots, energy by phase and a carbon statement: kiss-automl report {out} --output report.html")
     best = estimator.search_summary_["selected"]
     members = best["member_families"]
     chosen = best["family"] + (f" of {', '.join(members)}" if members else "")
@@ -120,6 +132,7 @@ def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimato
     import dataclasses
 
     from .journal import Journal
+    from .journal import matches as journal_matches
 
     search_config = estimator._settings()
     settings = dataclasses.asdict(search_config)
@@ -128,14 +141,16 @@ def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimato
                  "memory_limit", "pue"):
         settings.pop(name)
     fingerprint = int(pd.util.hash_pandas_object(pd.concat([X, y], axis=1), index=False).sum())
-    key = {"rows": len(X), "columns": [str(c) for c in X.columns], "target": args.target, "task": task,
+    key = {"rows": len(X), "columns": [str(c) for c in X.columns], "target": str(y.name), "task": task,
            "seed": args.seed, "data_hash": fingerprint, "settings": json.loads(json.dumps(settings))}
     partial = out.parent / f".{out.name}.{persist.JOURNAL_FILE}"
     source = None
     if args.resume:
-        source = out / persist.JOURNAL_FILE if (out / persist.JOURNAL_FILE).is_file() else partial
-        if not source.is_file():
+        # A fit stopped before saving (partial) is newer than DIR's; either serves if it is this search's.
+        found = [path for path in (partial, out / persist.JOURNAL_FILE) if path.is_file()]
+        if not found:
             raise DataError(f"Nothing to resume: {out} holds neither a fit nor a stopped one")
+        source = next((path for path in found if journal_matches(path, key)), found[0])  # refused with why
     return Journal(partial, key, resume_from=source)  # the engine decides whether it keeps predictions
 
 
@@ -155,12 +170,16 @@ def predict_command(args: argparse.Namespace) -> int:
         result = pd.DataFrame({target: model.predict(X)})
     else:
         proba = model.predict_proba(X)
+        if proba.ndim != 2 or proba.shape[1] != len(meta["classes"]):  # model.skops of another fit
+            raise ModelFormatError(f"{args.model_dir} is damaged: its model predicts {proba.shape[-1]} classes, "
+                                   f"its {persist.META_FILE} lists {len(meta['classes'])}")
         classes = np.asarray(meta["classes"], dtype=object)
-        result = pd.DataFrame({target: classes[proba.argmax(axis=1)]})
-        for i, cls in enumerate(meta["classes"]):
-            result[f"proba_{cls}"] = proba[:, i]
+        # One frame at once: a column at a time warns (fragmented frame) past 100 classes.
+        result = pd.concat([pd.DataFrame({target: classes[proba.argmax(axis=1)]}),
+                            pd.DataFrame(proba, columns=[f"proba_{cls}" for cls in meta["classes"]])], axis=1)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    result.to_csv(args.output, index=False)
+    # Into a file beside, then renamed: a full disk leaves an earlier PRED.csv whole, and no half file.
+    persist.write_atomically(args.output, lambda tmp: result.to_csv(tmp, index=False))
     print(f"Wrote {len(result)} predictions to {args.output}")
     return 0
 

@@ -95,6 +95,21 @@ _CHOICES = {"selection": ("best", "simplest"), "device": ("auto", "cpu", "cuda")
             "isolation": ("auto", "process", "none"), "decision_energy": ("estimated", "measured")}
 
 
+def rung_sizes(n_train: int, config: SearchConfig) -> tuple[int, ...]:
+    """Successive halving's training sizes: geometric from `min_rung_rows` up to all training
+    rows. Here, with the settings, so that `estimate` plans as the search does without
+    importing the evaluation code's scikit-learn."""
+    sizes = []
+    size = config.min_rung_rows
+    while size < n_train:
+        sizes.append(size)
+        size *= config.rung_factor
+    # A last step of less than 1.5x is not worth its own rung.
+    if sizes and n_train < 1.5 * sizes[-1]:
+        sizes.pop()
+    return tuple(sizes) + (n_train,)
+
+
 def _check_number(name: str, value: Any, kind: type, low: float, high: float) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         raise ConfigError(f"'{name}' must be a number, got {value!r}")

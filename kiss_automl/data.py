@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kiss_automl.csv_dialect import sniff_delimiter
 from kiss_automl.errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
@@ -32,9 +33,6 @@ logger = logging.getLogger(__name__)
 #: Tokens read as missing values, on top of pandas' defaults ("", "NA", "NaN", "null", ...).
 #: Not "-": it is a real label in many data sets (credit-approval).
 MISSING_TOKENS = ["", "NA", "N/A", "n/a", "nan", "NaN", "null", "NULL", "?", "None"]
-
-#: Delimiters the sniffer may choose from.
-DELIMITERS = ",;\t|"
 
 #: Task names; "auto" means infer from the target.
 TASKS = ("auto", "binary", "multiclass", "regression")
@@ -84,29 +82,32 @@ def read_csv(path: str | os.PathLike) -> pd.DataFrame:
     Raises
     ------
     DataError
-        If the file is missing, a directory, empty, binary, has only a header,
-        has ragged rows or duplicate column names.
+        If the file is missing, a directory, not a regular file (a pipe), empty,
+        binary, has only a header, has ragged rows or duplicate column names, or
+        changed or vanished while it was read.
 
     Notes
     -----
     The encoding is UTF-8 (a BOM is allowed), else UTF-16 when it starts with a
-    UTF-16 BOM, else Windows-1252 (a superset of Latin-1 for text), with an info
-    note. The delimiter is sniffed among ``, ; TAB |`` on the first 64 KB, falling
-    back to a comma.
+    UTF-16 BOM, else Windows-1252 (a superset of Latin-1 for text), else Latin-1
+    (UTF-8 and Latin-1 lines mixed), with an info note. The delimiter is sniffed
+    among ``, ; TAB |`` on the first 64 KB, falling back to a comma.
     """
     path = Path(path)
     name = path.name
     _check_is_file(path)
+    before = _identity(path)
     compression = _compression(path)
     head = _read_head(path, compression)
     if not head.strip():
         raise DataError(f"{name} is empty; expected a CSV file with a header row and data rows")
     encoding = _head_encoding(head, name)
     text = _decode_head(head, encoding)
-    delimiter = _sniff_delimiter(text)
+    delimiter = sniff_delimiter(text)
     header = _read_header(text, delimiter)
     _check_duplicates(header, name)
     frame = _parse(path, compression, encoding, delimiter)
+    _check_unchanged(path, before)
     frame.columns = [str(c).strip() for c in frame.columns]
     if delimiter == ";":
         frame = _parse_decimal_commas(frame, name)
@@ -126,8 +127,26 @@ def _check_is_file(path: Path) -> None:
         raise DataError(f"{path} is a directory; expected a CSV file")
     if not path.exists():
         raise DataError(f"The file {path} does not exist; expected a path to a CSV file")
+    if not path.is_file():  # a FIFO would block for ever, a pipe is read once and the checks read twice
+        raise DataError(f"{path} is not a regular file (a pipe or a device?); expected a CSV file on disk")
     if not os.access(path, os.R_OK):
         raise DataError(f"The file {path} cannot be read (permission denied)")
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    """Which file `path` is and how far it was written: inode, size, modification time."""
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _check_unchanged(path: Path, before: tuple[int, int, int]) -> None:
+    """Refuse a file that was replaced, cut or written to while it was read: pandas would take
+    a row cut mid-way as a short row (its last fields missing) without a word."""
+    if not path.exists():
+        raise DataError(f"{path.name} was deleted while it was being read; expected a file that stays in place")
+    if _identity(path) != before:
+        raise DataError(f"{path.name} changed while it was being read ({before[1]} bytes, now "
+                        f"{path.stat().st_size}); read it again once nothing writes to it")
 
 
 def _compression(path: Path) -> str | None:
@@ -166,36 +185,29 @@ def _read_head(path: Path, compression: str | None) -> bytes:
 
 def _head_encoding(head: bytes, name: str) -> str:
     if head.startswith(_UTF16_BOMS):
+        try:
+            _decode_head(head, "utf-16")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{name} starts as UTF-16 text but is not valid UTF-16 ({exc.reason} at byte "
+                            f"{exc.start}); expected a text file") from None
         return "utf-16"
-    try:
-        _decode_head(head, "utf-8-sig")
-        return "utf-8-sig"
-    except UnicodeDecodeError:
-        logger.info("%s is not valid UTF-8; reading it as Windows-1252 (Latin-1)", name)
-        return "cp1252"
+    # Windows-1252 leaves five bytes undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D), which UTF-8 lines
+    # mixed with Latin-1 ones can hold: Latin-1, which reads every byte, is the last resort.
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            _decode_head(head, encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "cp1252":
+            logger.info("%s is not valid UTF-8; reading it as Windows-1252 (Latin-1)", name)
+        return encoding
+    logger.info("%s is neither UTF-8 nor Windows-1252; reading it as Latin-1", name)
+    return "latin-1"
 
 
 def _decode_head(head: bytes, encoding: str) -> str:
     # Incremental, non-final: the 64 KB cut may split a multi-byte character.
     return codecs.getincrementaldecoder(encoding)().decode(head, final=False)
-
-
-def _sniff_delimiter(text: str) -> str:
-    """The delimiter among :data:`DELIMITERS`, from complete lines of the sample."""
-    lines = text.splitlines()
-    if len(lines) > 1 and not text.endswith(("\n", "\r")):
-        lines = lines[:-1]  # the last line may be cut mid-way
-    header = lines[0] if lines else ""
-    try:
-        found = csv.Sniffer().sniff("\n".join(lines[:200]), delimiters=DELIMITERS).delimiter
-        # A delimiter absent from the header came from a text field ("x;y" in every row).
-        if found in header or not any(d in header for d in DELIMITERS):
-            return found
-    except csv.Error:
-        pass  # it gives up on some files, e.g. with a single data row
-    counts = {d: header.count(d) for d in DELIMITERS}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
 
 
 def _read_header(text: str, delimiter: str) -> list[str]:
@@ -249,6 +261,9 @@ def _pandas_read(path: Path, compression: str | None, encoding: str,
     except pd.errors.ParserError as exc:
         raise DataError(_reword_parser_error(str(exc), name, delimiter)) from None
     except (OSError, EOFError, lzma.LZMAError) as exc:  # e.g. a truncated .gz
+        if not path.exists():
+            raise DataError(f"{name} was deleted while it was being read; expected a file that stays in place") \
+                from None
         raise DataError(f"{name} could not be read to the end ({exc})") from None
     if not frame.index.equals(pd.RangeIndex(len(frame))):
         # pandas silently turns extra leading fields of the first data row into an index.

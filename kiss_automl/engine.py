@@ -5,9 +5,11 @@ Both doors (the CLI and the estimators) come through `run`, so they behave the s
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -95,7 +97,7 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     # libgomp's thread team does not survive a fork, and a one-thread region never needs it.
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1), task_decided():
         search = Search(data, plan, config, families, seed, meter, grams_per_joule, on_event, journal, gpu_meter)
         token = meter.start()
         result = search.run()
@@ -131,6 +133,17 @@ def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, 
     token = refit_meter.start()
     model = Pipeline([("typer", typer), ("model", _refit(result.selected, data, config, seed))])
     return model, refit_meter.stop(token), time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def task_decided():
+    """Silence scikit-learn's "y could represent a regression problem" (most labels distinct):
+    the task was decided before the search, by the user or by infer_task, and in a search that
+    warning repeats once per fit, hundreds of lines on a small many-class file."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%",
+                                category=UserWarning)
+        yield
 
 
 def _import_search_libraries() -> None:
@@ -216,6 +229,7 @@ def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Ta
         "metric": data.metric.name,
         "stop_reason": result.stop_reason,
         "stop_detail": result.stop_detail,
+        "n_rows": len(data.y),
         "evaluation": {"mode": result.plan.mode, "splits": len(result.plan.splits),
                        "rungs": list(result.plan.rungs), "n_train": result.plan.n_train,
                        "isolation": "process" if result.isolated else "none"},

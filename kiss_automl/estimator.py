@@ -183,7 +183,8 @@ class KissClassifier(ClassifierMixin, _KissBase):
         y = pd.Series(y)
         if y.isna().any():  # before the type checks, which fail on NaN among strings
             raise DataError(f"The target has {int(y.isna().sum())} missing value(s); drop those rows first")
-        check_classification_targets(y)
+        with engine.task_decided():  # a classifier was asked for: sklearn's guess at regression is noise
+            check_classification_targets(y)
         encoder = LabelEncoder().fit(y.to_numpy())
         self.classes_ = encoder.classes_
         if len(self.classes_) < 2:

@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from . import isolation
-from .config import SearchConfig
+from .config import SearchConfig, rung_sizes
 from .errors import DataError, one_line
 from .families import BuildContext, Family
 from .metrics import Metric
@@ -98,19 +98,6 @@ def make_plan(y: np.ndarray, task: str, config: SearchConfig, seed: int) -> Eval
         splitter = KFold(folds, shuffle=True, random_state=seed)
     splits = tuple((tr, va) for tr, va in splitter.split(np.zeros(n), y))
     return EvalPlan("cv", splits, (min(len(tr) for tr, _ in splits),))
-
-
-def rung_sizes(n_train: int, config: SearchConfig) -> tuple[int, ...]:
-    """Geometric training sizes from `min_rung_rows` up to all training rows."""
-    sizes = []
-    size = config.min_rung_rows
-    while size < n_train:
-        sizes.append(size)
-        size *= config.rung_factor
-    # A last step of less than 1.5x is not worth its own rung.
-    if sizes and n_train < 1.5 * sizes[-1]:
-        sizes.pop()
-    return tuple(sizes) + (n_train,)
 
 
 def subsample(train: np.ndarray, y: np.ndarray, n_rows: int, classify: bool, seed: int) -> np.ndarray:

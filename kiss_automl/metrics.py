@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from sklearn import metrics as skm
 
 from .errors import ConfigError
 
@@ -41,20 +40,33 @@ class Metric:
         return value if self.greater_is_better else -value
 
 
+def _sklearn(name: str) -> Callable[..., float]:
+    """sklearn.metrics.`name`, imported when first scored: reading a metric's direction (the
+    report does) should not pay ~1 s of importing scikit-learn and scipy."""
+
+    def score(*args, **kwargs) -> float:
+        from sklearn import metrics
+
+        return getattr(metrics, name)(*args, **kwargs)
+
+    score.__name__ = name
+    return score
+
+
 def _roc_auc(y_true: np.ndarray, proba: np.ndarray) -> float:
     if proba.shape[1] == 2:
-        return skm.roc_auc_score(y_true, proba[:, 1])
-    return skm.roc_auc_score(y_true, proba, multi_class="ovr", labels=np.arange(proba.shape[1]))
+        return _sklearn("roc_auc_score")(y_true, proba[:, 1])
+    return _sklearn("roc_auc_score")(y_true, proba, multi_class="ovr", labels=np.arange(proba.shape[1]))
 
 
 def _log_loss(y_true: np.ndarray, proba: np.ndarray) -> float:
     # float32 models and blends sum to 1 within ~1e-7, which sklearn warns about.
     proba = proba / proba.sum(axis=1, keepdims=True)
-    return skm.log_loss(y_true, proba, labels=np.arange(proba.shape[1]))
+    return _sklearn("log_loss")(y_true, proba, labels=np.arange(proba.shape[1]))
 
 
 def _accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    # skm.accuracy_score's input checks cost ~0.5 ms a call, a visible share of the search's
+    # sklearn's accuracy_score's input checks cost ~0.5 ms a call, a visible share of the search's
     # own overhead on small data (a score per fold); the labels here are already clean arrays.
     y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)
     if y_true.shape != y_pred.shape:
@@ -63,29 +75,29 @@ def _accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def _rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    return float(np.sqrt(skm.mean_squared_error(y_true, y_pred)))
+    return float(np.sqrt(_sklearn("mean_squared_error")(y_true, y_pred)))
 
 
 def _f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Binary: F1 of the rarer class (churn, fraud, defect), the second label on a tie; else macro-F1."""
     counts = np.bincount(np.ravel(y_true))
     if len(counts) > 2:
-        return skm.f1_score(y_true, y_pred, average="macro")
+        return _sklearn("f1_score")(y_true, y_pred, average="macro")
     positive = 0 if len(counts) == 2 and counts[0] < counts[1] else 1
-    return skm.f1_score(y_true, y_pred, average="binary", pos_label=positive)
+    return _sklearn("f1_score")(y_true, y_pred, average="binary", pos_label=positive)
 
 
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
         Metric("accuracy", CLASSIFICATION, True, False, _accuracy),
-        Metric("balanced_accuracy", CLASSIFICATION, True, False, skm.balanced_accuracy_score),
+        Metric("balanced_accuracy", CLASSIFICATION, True, False, _sklearn("balanced_accuracy_score")),
         Metric("f1", CLASSIFICATION, True, False, _f1),
         Metric("roc_auc", CLASSIFICATION, True, True, _roc_auc),
         Metric("log_loss", CLASSIFICATION, False, True, _log_loss),
-        Metric("r2", REGRESSION, True, False, skm.r2_score),
+        Metric("r2", REGRESSION, True, False, _sklearn("r2_score")),
         Metric("rmse", REGRESSION, False, False, _rmse),
-        Metric("mae", REGRESSION, False, False, skm.mean_absolute_error),
+        Metric("mae", REGRESSION, False, False, _sklearn("mean_absolute_error")),
     )
 }
 

@@ -44,6 +44,8 @@ def build(estimator, data: dict[str, Any], *, command: str | None = None, whole=
     co2 = dict(summary["co2_g"])
     if whole is not None:
         co2["fit_command"] = whole.joules * g_per_j
+    if energy.get("process_j") is not None:
+        co2["process"] = energy["process_j"] * g_per_j
     co2["codecarbon_whole_run"] = tracker and tracker.emissions_g
     return {
         "kiss_automl_version": __version__,
@@ -65,11 +67,20 @@ def build(estimator, data: dict[str, Any], *, command: str | None = None, whole=
         "co2_g": co2,
         "carbon_intensity": summary["carbon_intensity"],
         "pue": {"value": summary["pue"], "source": pue_source or _pue_source(settings)},
-        "time": {**summary["time"], "fit_command_s": wall_s},
+        "time": {**summary["time"], "fit_command_s": wall_s, "process_s": _process_seconds() if whole else None},
         "config": dataclasses.asdict(settings),
         "hardware": hardware(constants, settings.n_jobs),
         "versions": versions(),
     }
+
+
+def _process_seconds() -> float:
+    """Wall time since this process started: the span `process_j` covers."""
+    import time
+
+    import psutil
+
+    return time.time() - psutil.Process().create_time()
 
 
 def _seed(estimator) -> Any:

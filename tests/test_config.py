@@ -37,6 +37,7 @@ def test_yaml_file_overrides_defaults(tmp_path):
     ({"ensemble": 1}, "'ensemble' must be true, false or auto"),
     ({"noise_aware": "yes"}, "'noise_aware' must be true or false"),
     ({"tol": None}, "'tol' must be a number, got None"),
+    ({"pue": 0.9}, "'pue' must be between 1 and 5"),
     ({"folds": None}, "'folds' must be a number"),
     ({"max_trials": float("inf")}, "'max_trials' must be a whole number"),
     ({"small_data_rows": float("inf")}, "whole number"),

@@ -222,3 +222,169 @@ def test_a_trial_timeout_past_the_timer_range_is_no_limit():
 
     with time_limit(1e12):  # setitimer itself overflows near 9e9 s
         assert sum(range(1000)) == 499500
+
+
+# ---- model folders holding the wrong thing: every object loaded is checked before use
+
+@pytest.fixture(scope="module")
+def car_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "car"
+    assert main(["fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), "--config", "fast",
+                 "--max-trials", "3", "--quiet"]) == 0
+    return out
+
+
+def _other_fit_model(path: Path) -> None:
+    """The model.skops of another fit (other columns, a regression): trusted types, wrong model."""
+    other = path.parent.parent / "abalone"
+    if not other.exists():
+        assert main(["fit", str(DATASETS / "abalone.csv"), "--target", "Class_Rings", "--out", str(other),
+                     "--config", "fast", "--max-trials", "2", "--quiet"]) == 0
+    shutil.copyfile(other / "model.skops", path)
+
+
+def _dump(obj):
+    def write(path: Path) -> None:
+        import skops.io
+
+        skops.io.dump(obj, path)
+    return write
+
+
+@pytest.mark.parametrize("case, write, words", [
+    ("a dict", _dump({"named_steps": {"typer": 1}}), "not a kiss-automl model"),
+    ("an array", _dump(__import__("numpy").arange(3)), "not a kiss-automl model"),
+    ("a bare estimator", _dump(__import__("sklearn.linear_model").linear_model.LogisticRegression()),
+     "not a kiss-automl model"),
+    ("another fit's model", _other_fit_model, "other columns"),
+])
+def test_a_model_file_of_a_trusted_but_wrong_type_exits_2(car_run, tmp_path, capsys, case, write, words):
+    folder = tmp_path / "copy"
+    shutil.copytree(car_run, folder)
+    write(folder / "model.skops")
+    code = main(["predict", str(folder), str(DATASETS / "car.csv"), "--output", str(tmp_path / "p.csv")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and words in err[0], err
+    assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.parametrize("field, value", [("columns", None), ("columns", "buying"), ("task", "clustering"),
+                                          ("classes", ["acc"]), ("target", 3)])
+def test_a_model_json_without_what_predict_reads_exits_2(car_run, tmp_path, capsys, field, value):
+    folder = tmp_path / "copy"
+    shutil.copytree(car_run, folder)
+    meta = json.loads((folder / "model.json").read_text())
+    (folder / "model.json").write_text(json.dumps({**meta, field: value}))
+    assert main(["predict", str(folder), str(DATASETS / "car.csv"), "--output", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is damaged" in err[0] and f"'{field}'" in err[0], err
+
+
+# ---- damaged journal lines: skipped with a note, their candidates trained again
+
+def _candidate(trial: int, score: float):
+    from kiss_automl.evaluation import Evaluation
+    from kiss_automl.search import Candidate
+
+    params = {"C": float(trial)}
+    return Candidate(trial, "linear", 0, "tuned", params, 10, Evaluation(scores=[score, score]), search_params=params)
+
+
+def _journal_of(path: Path, key: dict, n: int) -> list:
+    from kiss_automl.journal import Journal
+
+    journal = Journal(path, key)
+    candidates = [_candidate(i, 0.5 + i / 100) for i in range(n)]
+    for candidate in candidates:
+        journal.append(candidate)
+    return candidates
+
+
+def test_damaged_and_foreign_journal_lines_are_skipped_and_their_candidates_rerun(tmp_path, caplog):
+    from kiss_automl.journal import Journal
+
+    path, key = tmp_path / "j.jsonl", {"k": 1}
+    candidates = _journal_of(path, key, 5)
+    _journal_of(tmp_path / "other.jsonl", {"k": 2}, 1)  # another search's line
+    lines = path.read_text().splitlines()
+    foreign = (tmp_path / "other.jsonl").read_text().splitlines()[1]
+    edited = lines[5].replace('"scores": [0.54, 0.54]', '"scores": [0.99, 0.99]')
+    assert edited != lines[5]
+    # header, 0, 1, another search's line, 2 torn by a crash, 3, 4 edited by hand
+    path.write_text("\n".join([lines[0], lines[1], lines[2], foreign, lines[3][:40], lines[4], edited]) + "\n")
+    with caplog.at_level("WARNING", logger="kiss_automl.journal"):
+        resumed = Journal(tmp_path / "again.jsonl", key, resume_from=path)
+    assert "Skipped 3 damaged line(s)" in caplog.text and "line 4, 5, 7" in caplog.text
+    taken = []
+    for candidate in candidates:
+        evaluation = resumed.take(candidate.family, candidate.rung, candidate.search_params)
+        taken.append(evaluation.scores[0] if evaluation else None)
+        if evaluation is None:
+            resumed.append(candidate)  # it ran again
+        else:
+            candidate.replayed = True
+            resumed.append(candidate)
+    assert taken == [0.5, 0.51, None, 0.53, None]  # the edited score is never replayed
+    again = Journal(tmp_path / "third.jsonl", key, resume_from=tmp_path / "again.jsonl")
+    assert [e.evaluation.scores[0] for e in again.replay] == [0.5, 0.51, 0.52, 0.53, 0.54]  # in search order
+
+
+def test_a_resume_stopped_part_way_keeps_the_candidates_it_had_not_replayed(tmp_path):
+    from kiss_automl.journal import Journal
+
+    path, key = tmp_path / "j.jsonl", {"k": 1}
+    candidates = _journal_of(path, key, 5)
+    resumed = Journal(path, key, resume_from=path)  # the partial journal is resumed in place
+    for candidate in candidates[:2]:
+        assert resumed.take(candidate.family, candidate.rung, candidate.search_params) is not None
+        candidate.replayed = True
+        resumed.append(candidate)
+    # Stopped here (Ctrl-C, kill -9, a full disk): all five are still there for the next --resume.
+    assert len(Journal(tmp_path / "next.jsonl", key, resume_from=path).replay) == 5
+
+
+def test_a_journal_the_search_diverged_from_keeps_only_what_it_took(tmp_path, caplog):
+    from kiss_automl.journal import Journal
+
+    path, key = tmp_path / "j.jsonl", {"k": 1}
+    candidates = _journal_of(path, key, 4)
+    resumed = Journal(path, key, resume_from=path)
+    assert resumed.take("linear", 0, candidates[0].search_params) is not None
+    with caplog.at_level("WARNING", logger="kiss_automl.journal"):
+        assert resumed.take("lightgbm", 0, {"n_estimators": 8}) is None
+    assert "diverged" in caplog.text
+    assert len(path.read_text().splitlines()) == 1 + 1
+
+
+def test_resume_past_damaged_journal_lines_gives_the_same_search(tmp_path, caplog):
+    out = tmp_path / "run"
+    fit = ["fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), "--config", "fast",
+           "--max-trials", "5", "--quiet"]
+    assert main(fit) == 0
+    columns = ["family", "params", "score"]
+    first = pd.read_csv(out / "leaderboard.csv")[columns]
+    journal = out / "journal.jsonl"
+    lines = journal.read_text().splitlines()
+    record = json.loads(lines[4])
+    record["evaluation"]["scores"] = [1.0] * len(record["evaluation"]["scores"])  # a hand-made perfect score
+    lines[2] = lines[2][: len(lines[2]) // 2]  # torn
+    lines[4] = json.dumps(record)
+    journal.write_text("\n".join(lines) + "\n")
+    with caplog.at_level("WARNING", logger="kiss_automl.journal"):
+        assert main(fit + ["--resume"]) == 0
+    assert json.loads((out / "run.json").read_text())["n_replayed"] == 3
+    pd.testing.assert_frame_equal(pd.read_csv(out / "leaderboard.csv")[columns], first)
+
+
+@pytest.mark.parametrize("header", ["", "{not json", '{"journal_format": 1, "key": {}}', "\x00\xff"])
+def test_resume_from_a_journal_without_a_readable_header_exits_2(tmp_path, capsys, header):
+    out = tmp_path / "run"
+    fit = ["fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), "--config", "fast",
+           "--max-trials", "3", "--quiet"]
+    assert main(fit) == 0
+    lines = (out / "journal.jsonl").read_text().splitlines()
+    (out / "journal.jsonl").write_text("\n".join([header, *lines[1:]]) + "\n")
+    capsys.readouterr()
+    assert main(fit + ["--resume"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "journal" in err[0] and "without --resume" in err[0], err

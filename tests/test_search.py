@@ -68,6 +68,15 @@ def test_energy_budget_stops_the_search(credit):
     assert outcome.result.stop_reason == "energy_budget"
     spent = sum(c.evaluation.joules for c in outcome.result.candidates)
     assert 10.0 <= spent < 10.0 + 4.0  # stops at the first check past the budget
+    assert outcome.result.stop_detail == {"limit": 10.0, "used": spent}
+
+
+def test_the_stop_detail_says_which_budget_and_how_much_was_used(credit):
+    X, y = credit
+    assert _run(X, _encoded(y)).result.stop_detail == {"limit": 4, "used": 4}  # TINY's max_trials
+    early = _run(X, _encoded(y), max_trials=50, energy_budget=0.05, meter=FakeMeter(1e-6)).result.stop_detail
+    assert early["limit"] == 0.05 and early["next_family"] == "linear"
+    assert early["used"] + early["next_candidate_estimate_j"] > 0.05
 
 
 def test_a_candidate_whose_estimated_energy_would_overrun_the_budget_is_not_started(credit):

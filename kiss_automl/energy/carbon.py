@@ -115,6 +115,12 @@ def resolve_country(country: str) -> str:
         ) from None
 
 
+def country_name(iso3: str) -> str:
+    """The country's English name as codecarbon's table spells it ("France" for FRA)."""
+    entry = load_codecarbon_json(GLOBAL_MIX).get(str(iso3).upper())
+    return str(entry.get("country_name", iso3)) if isinstance(entry, dict) else str(iso3)
+
+
 def _world_average(note: str = "") -> CarbonIntensity:
     table = load_codecarbon_json(PER_SOURCE)
     source = f"codecarbon world average ({PER_SOURCE}; {table.get('world_average_source', '')})"
@@ -217,3 +223,51 @@ def grams_co2(joules: float, intensity: CarbonIntensity | float) -> float:
     """
     g_per_kwh = intensity.g_per_kwh if isinstance(intensity, CarbonIntensity) else float(intensity)
     return joules / JOULES_PER_KWH * g_per_kwh
+
+
+CLOUD_REGIONS = "cloud/impact.csv"
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place one can run a computation, with its grid's carbon intensity."""
+
+    name: str
+    code: str  # ISO-3 for countries; provider:region for cloud regions
+    g_per_kwh: float
+    source: str
+    generation_twh: float | None = None  # countries: electricity generated a year
+
+
+def country_intensities() -> list[Place]:
+    """Every country in codecarbon's offline table that has a carbon intensity."""
+    places = []
+    for iso3, entry in load_codecarbon_json(GLOBAL_MIX).items():
+        if not isinstance(entry, dict) or entry.get("carbon_intensity") is None:
+            continue
+        year = entry.get("year")
+        places.append(Place(str(entry.get("country_name", iso3)), iso3, float(entry["carbon_intensity"]),
+                            f"codecarbon {GLOBAL_MIX}" + (f" ({year})" if year else ""),
+                            entry.get("total_TWh")))
+    return places
+
+
+def cloud_region_intensities() -> list[Place]:
+    """Cloud regions with their grid's intensity, as codecarbon's offline table lists them."""
+    import csv
+
+    from kiss_automl.energy._codecarbon_data import codecarbon_data_file
+
+    with open(codecarbon_data_file(CLOUD_REGIONS), encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    places = []
+    for row in rows:
+        try:
+            grams = float(row["impact"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        where = ", ".join(part for part in (row.get("city"), row.get("country_name")) if part)
+        name = f"{row.get('providerName') or row.get('provider')} {row.get('region')}" + (f" ({where})" if where else "")
+        places.append(Place(name, f"{row.get('provider')}:{row.get('region')}", grams,
+                            f"codecarbon {CLOUD_REGIONS}" + (f"; {row['source']}" if row.get("source") else "")))
+    return places

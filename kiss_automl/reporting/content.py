@@ -1,0 +1,188 @@
+"""The report's sections, in reading order, as a format-free document."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from . import analysis, carbon, plots, words
+from .document import Code, Document, Figure, Items, Section, Table, Text
+from .folder import FitRecord
+from .numbers import amount, duration, format_joules, score
+
+
+def build(record: FitRecord) -> Document:
+    sections = [_summary(record), _front(record), _search(record), _energy(record), _leaderboard(record),
+                _statement(record), _regions(record), _notes(record)]
+    data = record.run.get("data") or {}
+    name = Path(data["csv"]).name if data.get("csv") else record.folder.name
+    return Document(f"kiss-automl report: {name}", words.task_phrase(record), sections)
+
+
+def _summary(record: FitRecord) -> Section:
+    run = record.run
+    footprint = carbon.footprint(record)
+    best = analysis.best_row(record)
+    selected = record.board[record.board["selected"]]
+    chosen = selected.iloc[0] if len(selected) else best
+    energy = run["energy"]
+    rows = [
+        ["Task", words.task_phrase(record)],
+        ["Evaluation", words.evaluation_phrase(record)],
+        ["Selected", words.selected_phrase(record)],
+        ["Score", words.score_phrase(record, chosen) if chosen is not None else "n/a"],
+        ["Candidates", _candidates_phrase(run, len(record.board))],
+        ["Stop", words.stop_sentence(record)],
+        ["Energy", f"{format_joules(footprint.joules)} ({amount(footprint.kwh, 'kWh')}): {footprint.scope}; "
+                   f"the candidates {format_joules(analysis.finite_or_zero(energy.get('candidates_j')))}, "
+                   f"the refit {format_joules(analysis.finite_or_zero(energy.get('refit_j')))}"],
+        ["CO2", f"{amount(footprint.grams, 'g CO2e')} at {footprint.g_per_kwh:.4g} gCO2e/kWh "
+                f"({footprint.place}) and PUE {footprint.pue:g}"],
+        ["Time", duration(footprint.seconds)],
+        ["Measured by", f"{energy.get('method', '?')}: {carbon.method_phrase(record)}"],
+    ]
+    return Section("summary", "Summary", [Table(["", ""], rows, id="summary-table")])
+
+
+def _candidates_phrase(run: dict, rows: int) -> str:
+    failed, replayed = run.get("n_failed", 0), run.get("n_replayed", 0)
+    parts = [f"{failed} failed" if failed else "none failed"]
+    if replayed:
+        parts.append(f"{replayed} replayed from the journal of a stopped fit (--resume)")
+    return f"{run.get('n_candidates', rows)} ({'; '.join(parts)})"
+
+
+def _front(record: FitRecord) -> Section:
+    blocks: list = [Figure("score_vs_energy", plots.score_vs_energy(record),
+                           "Every successful candidate. Left: score against the energy of its fits over the "
+                           "folds; right: against the energy of predicting 1,000 rows. The line is the Pareto "
+                           "front (no candidate is both cheaper and better); the star is the selected model, the "
+                           "diamond the cheapest to run within one standard error of the best. Faded points "
+                           "were scored on fewer rows (a lower rung).")]
+    failed = record.board[record.board["status"] != "ok"]
+    if len(failed):
+        blocks.append(Text("Not plotted (no score):"))
+        blocks.append(Items([f"trial {int(r.trial)} ({r.family}): {r.status}: {r.error}"
+                             for r in failed.itertuples()]))
+    return Section("front", "Score against energy", blocks)
+
+
+def _search(record: FitRecord) -> Section:
+    curve = analysis.search_curve(record)
+    firsts = ", ".join(f"{p.family} at {format_joules(p.joules)}" for p in analysis.first_of_each_family(curve))
+    shaded = "; shaded: the doubling of energy the plateau rule compared last" if (
+        record.run.get("stop_detail") or {}).get("doublings") else ""
+    return Section("search", "The search", [
+        Figure("search_curve", plots.search_curve(record),
+               "The best score so far against the energy the search had spent, on the axis the stop rule "
+               f"reads. Dotted lines: each family's first candidate{shaded}; dashed: where the search stopped."),
+        Text(words.stop_sentence(record)),
+        Text(f"Families in the order the search reached them: {firsts}.", muted=True),
+    ])
+
+
+def _energy(record: FitRecord) -> Section:
+    families = analysis.energy_by_family(record)
+    spent = families["total_j"].sum()
+    family_rows = [[r.family, str(r.candidates), str(r.failed), format_joules(r.fit_j), format_joules(r.predict_j),
+                    format_joules(r.total_j), f"{100 * r.total_j / spent:.0f}%" if spent else "", score(r.best_score)]
+                   for r in families.itertuples()]
+    phases = analysis.energy_by_phase(record)
+    total = sum(p.joules for p in phases)
+    phase_rows = [[p.name, format_joules(p.joules), f"{100 * p.joules / total:.1f}%" if total else "", p.what]
+                  for p in phases]
+    return Section("energy", "Where the energy went", [
+        Figure("energy", plots.energy_breakdown(record),
+               "Left: the candidates' energy by family (fits, then their predictions on held-out rows); "
+               "right: the whole fit by phase."),
+        Table(["family", "candidates", "failed", "fit", "predict", "total", "share", "best score"], family_rows,
+              numeric=frozenset(range(1, 8)), id="energy-by-family"),
+        Table(["phase", "energy", "share", "what"], phase_rows, numeric=frozenset({1, 2}), id="energy-by-phase"),
+    ])
+
+
+LEADERBOARD_HEADER = ["rank", "trial", "family", "rung", "rows", "score", "± std", "fit J", "predict J/1k",
+                      "CO2 g", "fit s", "status", "params or error"]
+
+
+def _leaderboard(record: FitRecord) -> Section:
+    board = record.board.sort_values(["rank", "trial"], na_position="last", kind="stable")
+    rows, classes = [], []
+    for r in board.itertuples():
+        rank = "" if pd.isna(r.rank) else str(int(r.rank))
+        rows.append([rank, str(int(r.trial)), r.family, str(int(r.rung)), f"{int(r.n_rows):,}", score(r.score),
+                     score(r.score_std), _joules(r.fit_energy_j), _joules(r.predict_energy_j_per_1k),
+                     amount(_float(r.co2_g), "").strip(), f"{_float(r.fit_time_s):.2f}", r.status,
+                     words.params_phrase(r.params) if r.status == "ok" else r.error])
+        classes.append("selected" if r.selected else ("failed" if r.status != "ok" else ""))
+    return Section("leaderboard", "The leaderboard", [
+        Text("Every candidate, best first; failed and timed-out ones last, with their error. Energy is what the "
+             "meter read; CO2 uses the fit's carbon intensity and PUE."),
+        Table(LEADERBOARD_HEADER, rows, numeric=frozenset(range(0, 11)) - {2}, row_classes=classes,
+              id="leaderboard"),
+    ])
+
+
+def _joules(value) -> str:
+    number = _float(value)
+    return "" if not math.isfinite(number) else f"{number:.4g}"
+
+
+def _float(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _statement(record: FitRecord) -> Section:
+    text = carbon.statement(record)
+    return Section("carbon-statement", "Carbon statement", [
+        Text("To cite this fit's footprint, e.g. in a paper's appendix. The fields are those the ML CO2 Impact "
+             "calculator and Green Algorithms ask for, with how the energy was measured."),
+        Table(["", ""], [[k, v] for k, v in text.fields], id="statement-fields"),
+        Code(text.text, "Plain text"),
+        Code(text.latex, "LaTeX", language="latex"),
+    ])
+
+
+_GROUPS = {"your fit": "this fit's location", "lowest": "lowest-carbon countries",
+           "highest": "highest-carbon countries", "cloud": "cloud region"}
+
+
+def _regions(record: FitRecord) -> Section:
+    rows = carbon.other_regions(record)
+
+    def table(picked, **extra) -> Table:
+        return Table(["where", "", "gCO2e/kWh", "this fit's CO2", "× yours"],
+                     [[r.place.name, _GROUPS[r.group], f"{r.place.g_per_kwh:.4g}", amount(r.grams, "g"),
+                       f"{r.ratio:.2f}"] for r in picked], numeric=frozenset({2, 3, 4}),
+                     row_classes=["yours" if r.group == "your fit" else "" for r in picked], **extra)
+
+    countries = [r for r in rows if r.group != "cloud"]
+    cloud = [r for r in rows if r.group == "cloud"]
+    blocks: list = [
+        Text(f"The same energy ({format_joules(carbon.footprint(record).joules)}, PUE "
+             f"{carbon.footprint(record).pue:g}) on other grids, from codecarbon's offline tables. Countries "
+             f"are those generating at least {carbon.MIN_COUNTRY_TWH:g} TWh a year."),
+        table(countries, id="regions"),
+    ]
+    if cloud:
+        blocks.append(table(cloud, id="cloud-regions", caption=f"{len(cloud)} cloud regions", collapsed=True))
+    return Section("regions", "The same fit elsewhere", blocks)
+
+
+def _notes(record: FitRecord) -> Section:
+    run = record.run
+    notes = list(run.get("notes") or [])
+    notes += [f"Family {name} skipped: {why}" for name, why in (run.get("skipped_families") or {}).items()]
+    if run.get("n_replayed"):
+        notes.append(f"{run['n_replayed']} candidates were replayed from the journal of a stopped fit (--resume): "
+                     "their energy was spent by that fit, and is counted in the candidates' figures but not in "
+                     "this process's.")
+    if not notes:
+        return Section("notes", "Notes", [Text("The data needed no notes: no column was dropped or changed.",
+                                               muted=True)])
+    return Section("notes", "Notes", [Items(notes)])

@@ -59,6 +59,17 @@ def _search_options(verb: argparse.ArgumentParser) -> None:
     verb.add_argument("--n-jobs", type=int, help="parallel workers (default 1: the most frugal)")
 
 
+def _run_options(verb: argparse.ArgumentParser, note: str = "") -> None:
+    """How a fit runs rather than what it searches: `estimate` takes them too, saying it ignores them."""
+    verb.add_argument("--out", help="output folder (default runs/<csv name>)" + note)
+    verb.add_argument("--resume", action="store_true",
+                      help="continue a stopped fit into the same --out, without rerunning finished candidates" + note)
+    verb.add_argument("--cross-check", action="store_true",
+                      help="also run codecarbon's tracker around the fit, as a second opinion on its energy "
+                           "(costs ~1.5 CPU-s to start)" + note)
+    verb.add_argument("--quiet", action="store_true", help="no progress output" + note)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="kiss-automl", description=(
         "Simple-first AutoML for tabular data: tries models in increasing order of cost, measures "
@@ -70,18 +81,13 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("csv", help="training data (CSV; .csv.gz works too)")
     fit.add_argument("--target", required=True, help="the column to predict")
     _search_options(fit)
-    fit.add_argument("--out", help="output folder (default runs/<csv name>)")
-    fit.add_argument("--resume", action="store_true",
-                     help="continue a stopped fit into the same --out, without rerunning finished candidates")
-    fit.add_argument("--cross-check", action="store_true",
-                     help="also run codecarbon's tracker around the fit, as a second opinion on its energy "
-                          "(costs ~1.5 CPU-s to start)")
-    fit.add_argument("--quiet", action="store_true", help="no progress output")
+    _run_options(fit)
 
     estimate = verbs.add_parser("estimate", help="the energy, CO2 and time a fit would take, before spending them")
     estimate.add_argument("csv", help="training data (CSV; .csv.gz works too): its size and a sample are read")
     estimate.add_argument("--target", required=True, help="the column to predict")
     _search_options(estimate)
+    _run_options(estimate, note=" (fit's option: accepted, so a fit command can be pasted; not forecast)")
     estimate.add_argument("--format", default="table", choices=["table", "json"],
                           help="a table for people (default) or JSON for programs")
 

@@ -93,6 +93,13 @@ def _fit(args: argparse.Namespace) -> int:
     try:
         persist.save(out, estimator.model_, meta, estimator.leaderboard_, run,
                      extra_files={persist.JOURNAL_FILE: journal.path})
+        # Saving (skops, ~0.7 CPU-s here) belongs to the fit's energy too: run.json, written
+        # before it, is rewritten with it (atomically: the folder stays whole throughout).
+        cpu_parts["save"] = process_cpu_seconds() - cpu_at_end
+        run = run_record.build(estimator, data, command=" ".join(sys.argv), whole=whole, cpu_parts=cpu_parts,
+                               tracker=tracker, wall_s=time.perf_counter() - started,
+                               pue_source="--pue" if args.pue is not None else None)
+        persist.write_atomically(out / persist.RUN_FILE, lambda tmp: persist.write_json(tmp, run))
     except OSError as exc:  # a full disk, say: the searched candidates are in the journal still
         kept = (f"; the search is kept in {journal.path}: make room and rerun with --resume to save it without "
                 "training again") if journal.path.is_file() else ""

@@ -242,6 +242,8 @@ def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Ta
                      "member_families": [m.family for m in selected.members]},
         "energy": {
             "candidates_j": search_joules,
+            # Replayed from a stopped fit's journal (--resume): spent by that process, not this one.
+            "replayed_j": sum(c.evaluation.joules for c in spent if c.replayed),
             "candidates_memory_j": sum(c.evaluation.memory_joules for c in spent),
             "refit_j": refit_reading.joules,
             "method": refit_reading.method,

@@ -13,7 +13,7 @@ COLUMNS = [
     "rank", "family", "rung", "params", "score", "score_std", "fit_energy_j",
     "predict_energy_j_per_1k", "co2_g", "fit_time_s", "n_rows", "status", "error",
     "selected", "trial", "phase", "predict_ms_per_1k", "cpu_s", "memory_energy_j",
-    "subsample_fraction", "cumulative_energy_j", "estimated_energy_j",
+    "subsample_fraction", "cumulative_energy_j", "estimated_energy_j", "estimated_predict_energy_j",
 ]
 FORMATS = ("table", "csv", "json", "markdown")
 
@@ -33,7 +33,8 @@ def to_frame(candidates: Iterable, n_train: int) -> pd.DataFrame:
             "predict_ms_per_1k": e.predict_seconds * 1000.0 * per_1k, "cpu_s": e.fit_cpu_s,
             "memory_energy_j": e.memory_joules, "subsample_fraction": c.n_rows / max(n_train, 1),
             "cumulative_energy_j": c.cumulative_joules,
-            "estimated_energy_j": c.estimated_joules, "_signed": c.signed,
+            "estimated_energy_j": c.estimated_joules,
+            "estimated_predict_energy_j": c.estimated_predict_joules, "_signed": c.signed,
         })
     frame = pd.DataFrame(rows, columns=[col for col in COLUMNS if col != "rank"] + ["_signed"])
     ok = frame["status"] == "ok"

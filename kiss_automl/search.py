@@ -295,6 +295,7 @@ class Search:
         reason = stopping.next_trial_overruns(self.budgets, self.joules, fit_j + predict_j, self.grams_per_joule)
         if reason:
             raise StopSearch(reason, {**self._budget_detail(reason), "next_candidate_estimate_j": fit_j + predict_j,
+                                      "next_candidate_estimate_g": (fit_j + predict_j) * self.grams_per_joule,
                                       "next_family": family.name})
 
     def _check_budgets(self) -> None:

@@ -308,6 +308,22 @@ def test_the_table_names_families_total_and_its_own_cost(capsys):
     assert re.search(r"total: central \(low-high\)\s+[\d.]+ \([\d.]+-[\d.]+\)\s+[\d.]+ \([\d.]+-[\d.]+\)", out)
 
 
+def test_a_fit_command_pastes_and_what_is_not_forecast_is_said(capsys):
+    fit_only = ["--out", "runs/x", "--quiet", "--resume", "--cross-check", "--trial-timeout", "2"]
+    assert main(["estimate", str(DATASETS / "car.csv"), "--target", "class", *fit_only]) == 0
+    out = capsys.readouterr().out
+    assert "--trial-timeout 2 is not forecast" in out and "--cross-check adds" in out and "--resume replays" in out
+    assert main(["estimate", str(DATASETS / "car.csv"), "--target", "class"]) == 0
+    assert "Note: --" not in capsys.readouterr().out
+
+
+def test_the_candidates_range_runs_from_fewest_to_most(capsys):
+    assert main(["estimate", str(DATASETS / "abalone.csv"), "--target", "Class_Rings", "--energy-budget", "3J"]) == 0
+    fewest, most = map(float, re.search(r"total: central \(low-high\)\s+[\d.]+ \(([\d.]+)-([\d.]+)\)",
+                                       capsys.readouterr().out).groups())
+    assert fewest <= most
+
+
 def test_options_cap_the_estimate(capsys):
     def total(*options):
         assert main(["estimate", str(DATASETS / "abalone.csv"), "--target", "Class_Rings", "--format", "json",

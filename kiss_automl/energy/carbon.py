@@ -237,6 +237,7 @@ class Place:
     g_per_kwh: float
     source: str
     generation_twh: float | None = None  # countries: electricity generated a year
+    provider: str | None = None  # cloud regions: the provider's name
 
 
 def country_intensities() -> list[Place]:
@@ -269,5 +270,6 @@ def cloud_region_intensities() -> list[Place]:
         where = ", ".join(part for part in (row.get("city"), row.get("country_name")) if part)
         name = f"{row.get('providerName') or row.get('provider')} {row.get('region')}" + (f" ({where})" if where else "")
         places.append(Place(name, f"{row.get('provider')}:{row.get('region')}", grams,
-                            f"codecarbon {CLOUD_REGIONS}" + (f"; {row['source']}" if row.get("source") else "")))
+                            f"codecarbon {CLOUD_REGIONS}" + (f"; {row['source']}" if row.get("source") else ""),
+                            provider=row.get("providerName") or row.get("provider")))
     return places

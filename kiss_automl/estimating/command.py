@@ -43,6 +43,7 @@ def estimate_command(args: argparse.Namespace) -> int:
                                  data.text_cells), settings, families, watts_per_core=watts, g_per_j=g_per_j)
     own_cpu_s = process_cpu_seconds()  # this process from its start: interpreter, imports, reading, forecast
     report = to_dict(result, data, settings, args, intensity, skipped, own_cpu_s)
+    report["notes"] += not_forecast(args)
     if args.format == "json":
         print(json.dumps(report, indent=2))
     else:
@@ -79,6 +80,20 @@ def load_config(name: str):
     if not isinstance(values, dict) and values is not None:
         return config_module.load(name)
     return config_module.from_mapping(values or {}, source=str(path))
+
+
+def not_forecast(args: argparse.Namespace) -> list[str]:
+    """What the given options change in a fit that the forecast leaves out, in words."""
+    notes = []
+    if args.trial_timeout is not None:
+        notes.append(f"--trial-timeout {args.trial_timeout:g} is not forecast: candidates that run past it stop "
+                     "early and cost less than shown")
+    if args.cross_check:
+        notes.append("--cross-check adds codecarbon's start-up, ~1.5 CPU-s (~6 J at 4 W per core), not included")
+    if args.resume:
+        notes.append("--resume replays the candidates a stopped fit journaled without training them: the fit "
+                     "costs less than shown by what they cost")
+    return notes
 
 
 def check_metric(name: str | None, task: str) -> None:
@@ -194,8 +209,9 @@ def render(r: dict) -> str:
     rows.append(row("refit on all rows", r["refit"]))
     rows.append(row("start-up, reading, typing, loop", r["fixed"]))
     scaled = {k: v * co2_scale for k, v in t["co2_g"].items()}
-    counts = {k: _count(v) for k, v in t["candidates"].items()}
-    rows.append(("total: central (low-high)", f"{counts['central']} ({counts['low']}-{counts['high']})",
+    # The scenarios are energy scenarios: a budget can cut the costlier one's candidates shorter.
+    fewest, most = min(t["candidates"].values()), max(t["candidates"].values())
+    rows.append(("total: central (low-high)", f"{_count(t['candidates']['central'])} ({_count(fewest)}-{_count(most)})",
                  _range(t["energy_j"]), _range(scaled),
                  _range(t["time_s"])))
     widths = [max(len(x[i]) for x in rows) for i in range(len(header))]

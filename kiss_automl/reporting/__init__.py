@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ModelFormatError, one_line
 from .. import persist
 from .folder import FitRecord, read_folder
 
@@ -44,7 +44,8 @@ def report(source, path: str | os.PathLike, format: str | None = None) -> Path: 
 
     meter = make_meter(use_gpu=False)
     token = meter.start()
-    return _write(_record_of(source), Path(path), _format_of(Path(path), format), meter, token, "this call alone")
+    return _write(_record_of(source), Path(path), _format_of(Path(path), format), meter, token,
+                  "this call, to the rendered page")
 
 
 def report_command(args: argparse.Namespace) -> int:
@@ -57,8 +58,8 @@ def report_command(args: argparse.Namespace) -> int:
     fmt = _format_of(output, args.format)
     meter = make_meter(use_gpu=False)
     token = meter.start()
-    written = _write(read_folder(args.model_dir), output, fmt, meter, token, "this process, start-up included",
-                     startup_cpu_s)
+    written = _write(read_folder(args.model_dir), output, fmt, meter, token,
+                     "this process from its start to the rendered page; writing it not included", startup_cpu_s)
     print(f"Wrote the report of {args.model_dir} to {written}")
     return 0
 
@@ -91,7 +92,13 @@ def _record_of(source) -> FitRecord:
 def _write(record: FitRecord, path: Path, fmt: str, meter, token, scope: str, startup_cpu_s: float = 0.0) -> Path:
     from . import content, html, markdown
 
-    document = content.build(record)
+    try:
+        document = content.build(record)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # The files passed the checks above but hold a value of the wrong kind (edited by hand,
+        # or from another version): one line that says where, not a traceback.
+        raise ModelFormatError(f"{record.folder}: run.json or leaderboard.csv holds a value the report cannot "
+                               f"read ({one_line(exc, 160)}); is it damaged or edited?") from None
     figures_dir = f"{path.stem}_files"
     document.footer = _cost_line(meter.stop(token), startup_cpu_s, scope)
     text, files = markdown.render(document, figures_dir) if fmt == "md" else (html.render(document), {})

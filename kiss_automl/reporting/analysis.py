@@ -71,15 +71,21 @@ def best_row(record: FitRecord) -> pd.Series | None:
 
 
 def simplest_within_se(record: FitRecord) -> pd.Series | None:
-    """The least inference energy among the rows within one standard error of the best."""
+    """The least inference energy among the rows within one standard error of the best, read
+    as `--selection simplest` reads it: the cost model's estimate (the same every run), or
+    the meter's figure for folders written before the leaderboard carried the estimate."""
     best = best_row(record)
     if best is None:
         return None
     signed = signed_scores(record)
     ok = successful(record)
     near = ok[(ok["rung"] == best["rung"]) & (signed[ok.index] >= signed[best.name] - standard_error(record, best))]
-    energy = pd.to_numeric(near["predict_energy_j_per_1k"], errors="coerce")
-    return near.loc[energy.idxmin()] if energy.notna().any() else best
+    column = "estimated_predict_energy_j" if "estimated_predict_energy_j" in near else "predict_energy_j_per_1k"
+    energy = pd.to_numeric(near[column], errors="coerce")
+    if not energy.notna().any():
+        return best
+    ranked = near.assign(_energy=energy, _signed=-signed[near.index]).sort_values(["_energy", "_signed"])
+    return near.loc[ranked.index[0]]
 
 
 def pareto_front(energy: pd.Series, signed: pd.Series) -> list:
@@ -174,25 +180,37 @@ class Phase:
     what: str
 
 
+def replayed_trials(record: FitRecord) -> set[int]:
+    """The candidates a resumed fit took from its journal: the first `n_replayed` it ran."""
+    count = int(finite_or_zero(record.run.get("n_replayed")))
+    trained = record.board.loc[record.board["family"] != "ensemble", "trial"]
+    return set(trained.iloc[:count].astype(int))
+
+
 def energy_by_phase(record: FitRecord) -> list[Phase]:
-    """The fit's energy by phase, from start-up to the refit; phases a folder lacks are left out.
+    """The fit's energy by phase, from start-up to the saved folder; phases a folder lacks are left out.
 
     The command's meter covers typing, the search and the refit; the process's CPU-seconds
-    before it (start-up, imports, reading the CSV) are charged at the same watts per core.
+    before it (start-up, imports, reading the CSV) and after it (saving) are charged at the
+    same watts per core. Candidates replayed from a stopped fit's journal are a phase of
+    their own: their energy was spent by that fit's process.
     """
     energy = record.run["energy"]
     watts = (energy.get("constants") or {}).get("watts_per_core")
-    parts = energy.get("process_cpu_s_parts") or {}
-    fit_j = float(pd.to_numeric(record.board.loc[record.board["family"] != "ensemble", "fit_energy_j"],
+    parts = (energy.get("process_cpu_s_parts") or {}) if watts is not None else {}
+    board = record.board[record.board["family"] != "ensemble"]
+    replayed = replayed_trials(record)
+    fit_j = float(pd.to_numeric(board.loc[~board["trial"].isin(replayed), "fit_energy_j"],
                                 errors="coerce").fillna(0).sum())
-    candidates = finite_or_zero(energy.get("candidates_j"))
+    replayed_j = finite_or_zero(energy.get("replayed_j"))
+    candidates = finite_or_zero(energy.get("candidates_j")) - replayed_j  # trained by this process
     phases: list[Phase] = []
-    if watts is not None and parts:
+    if parts:
         phases.append(Phase("start-up and imports", parts.get("startup_and_imports", 0.0) * watts,
                             "Python, kiss-automl and its libraries loading"))
         phases.append(Phase("reading the CSV", parts.get("read_and_check", 0.0) * watts,
                             "parsing and checking the file and the target"))
-    before_fit = len(phases)  # phases outside the command's meter
+    inside = len(phases)  # the phases the command's meter covers start here
     for key, name, what in (("typing_j", "column typing", "column kinds, dates, categories"),
                             ("imports_j", "model libraries", "loading the families' libraries")):
         if energy.get(key) is not None:
@@ -200,15 +218,23 @@ def energy_by_phase(record: FitRecord) -> list[Phase]:
     phases.append(Phase("candidates: fit", fit_j, "training every candidate on its folds"))
     phases.append(Phase("candidates: predict", max(candidates - fit_j, 0.0), "scoring them on held-out rows"))
     if energy.get("search_j") is not None:
-        phases.append(Phase("search loop", max(finite_or_zero(energy["search_j"]) - candidates, 0.0),
-                            "proposals (optuna), bookkeeping, the meter's own reads"))
+        what = "proposals (optuna), bookkeeping, the meter's own reads"
+        if record.run["stop_reason"] == "interrupted":
+            what += ", and the candidate the interrupt stopped"
+        phases.append(Phase("search loop", max(finite_or_zero(energy["search_j"]) - candidates, 0.0), what))
     phases.append(Phase("refit", finite_or_zero(energy.get("refit_j")), "the selected model on all rows"))
     if energy.get("codecarbon_overhead_j") is not None:
         phases.append(Phase("codecarbon cross-check", finite_or_zero(energy["codecarbon_overhead_j"]),
                             "starting and stopping codecarbon's tracker (--cross-check)"))
     if energy.get("fit_command_j") is not None:
-        rest = finite_or_zero(energy["fit_command_j"]) - sum(p.joules for p in phases[before_fit:])
+        rest = finite_or_zero(energy["fit_command_j"]) - sum(p.joules for p in phases[inside:])
         phases.append(Phase("other", max(rest, 0.0), "checks, carbon lookup, progress display"))
+    if "save" in parts:
+        phases.append(Phase("saving", parts["save"] * watts, "writing the model folder"))
+    if replayed_j:
+        phases.append(Phase("replayed candidates", replayed_j,
+                            f"{len(replayed)} candidates taken from the journal of the stopped fit "
+                            "(--resume): spent by that fit's process"))
     return phases
 
 
@@ -224,10 +250,18 @@ def finite_or_zero(value) -> float:
 def total_energy(record: FitRecord) -> tuple[float, str]:
     """The fit's energy in joules, with what it covers: the whole process where it was measured."""
     energy = record.run["energy"]
+    replayed = finite_or_zero(energy.get("replayed_j"))
+    also = (f", plus the {len(replayed_trials(record))} candidates it replayed from the stopped fit it resumed "
+            "(that fit's start-up and refit not included)") if replayed else ""
     if energy.get("process_j") is not None:
-        return (finite_or_zero(energy["process_j"]),
-                "the whole kiss-automl fit process, from start-up to the refit model")
+        end = "the saved model folder" if "save" in (energy.get("process_cpu_s_parts") or {}) else "the refit model"
+        return finite_or_zero(energy["process_j"]) + replayed, \
+            f"the whole kiss-automl fit process, from start-up to {end}{also}"
     if energy.get("fit_command_j") is not None:
-        return finite_or_zero(energy["fit_command_j"]), "column typing, the search and the refit"
+        return finite_or_zero(energy["fit_command_j"]) + replayed, f"column typing, the search and the refit{also}"
+    measured = [energy.get(k) for k in ("typing_j", "imports_j", "search_j", "refit_j")]
+    if all(v is not None for v in measured):
+        return sum(map(finite_or_zero, measured)), \
+            "column typing, loading the model libraries, the search and the refit (fitted in Python)"
     return (finite_or_zero(energy.get("candidates_j")) + finite_or_zero(energy.get("refit_j")),
-            "the search's candidates and the refit (fitted in Python: start-up and loading not measured)")
+            "the search's candidates and the refit")

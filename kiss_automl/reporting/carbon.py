@@ -76,7 +76,10 @@ def place_name(intensity: dict) -> str:
     if not country or country == "World":
         return "World average, no location given"
     name = country_name(country)
-    return f"{name}, {region}" if region else name
+    if not region:
+        return name
+    # codecarbon names regions in lower case: "california", "se3".
+    return f"{name}, {region.upper() if len(region) <= 3 else region.title()}"
 
 
 def source_name(source: str) -> str:
@@ -118,7 +121,7 @@ def hardware_phrase(record: FitRecord) -> str:
     cores = f"{used} of {hw.get('logical_cpus')} logical cores used" if used else \
         f"{hw.get('logical_cpus', '?')} logical cores"
     gpus = hw.get("gpus") or []
-    return f"{cpu} ({cores})" + (f" and {len(gpus)} GPU(s): {', '.join(gpus)}" if gpus else ", no GPU")
+    return f"{cpu} ({cores})" + (f" and {len(gpus)} GPU(s): {', '.join(gpus)}" if gpus else " and no GPU")
 
 
 def _pue_phrase(f: Footprint) -> str:
@@ -166,11 +169,11 @@ def statement(record: FitRecord) -> Statement:
         latex_inference = (f" The selected model ({_latex_escape(family)}) needs {latex_amount(million_kwh, 'kWh')} "
                            f"per million predictions ({latex_amount(million_g, 'g')} CO$_2$e).")
     text = (f"Model selection and training used kiss-automl {version}. The fit ran for {duration(f.seconds)} on "
-            f"{hardware} and used {amount(f.kwh, 'kWh')} of electricity ({f.scope}), measured from "
+            f"{hardware}. It used {amount(f.kwh, 'kWh')} of electricity ({f.scope}), measured from "
             f"{method}, with {_pue_phrase(f)}. At a carbon intensity of {f.g_per_kwh:.4g} gCO2e/kWh "
             f"({f.place}; source: {f.intensity_source}), this is {amount(f.grams, 'g CO2e')}.{inference}")
     latex = (f"Model selection and training used kiss-automl~{_latex_escape(version)}. The fit ran for "
-             f"{_latex_escape(duration(f.seconds))} on {_latex_escape(hardware)} and used "
+             f"{_latex_escape(duration(f.seconds))} on {_latex_escape(hardware)}. It used "
              f"{latex_amount(f.kwh, 'kWh')} of electricity ({_latex_escape(f.scope)}), measured from "
              f"{_latex_escape(method)}, with {_latex_escape(_pue_phrase(f))}. At a carbon intensity of "
              f"{f.g_per_kwh:.4g}\\,gCO$_2$e/kWh ({_latex_escape(f.place)}; source: "

@@ -33,7 +33,8 @@ def _summary(record: FitRecord) -> Section:
         ["Evaluation", words.evaluation_phrase(record)],
         ["Selected", words.selected_phrase(record)],
         ["Score", words.score_phrase(record, chosen) if chosen is not None else "n/a"],
-        ["Candidates", _candidates_phrase(run, len(record.board))],
+        ["Candidates", _candidates_phrase(record)],
+        ["Settings", words.settings_phrase(record)],
         ["Stop", words.stop_sentence(record)],
         ["Energy", f"{format_joules(footprint.joules)} ({amount(footprint.kwh, 'kWh')}): {footprint.scope}; "
                    f"the candidates {format_joules(analysis.finite_or_zero(energy.get('candidates_j')))}, "
@@ -43,15 +44,25 @@ def _summary(record: FitRecord) -> Section:
         ["Time", duration(footprint.seconds)],
         ["Measured by", f"{energy.get('method', '?')}: {carbon.method_phrase(record)}"],
     ]
+    if run.get("command"):
+        rows.append(["Command", str(run["command"])])
     return Section("summary", "Summary", [Table(["", ""], rows, id="summary-table")])
 
 
-def _candidates_phrase(run: dict, rows: int) -> str:
-    failed, replayed = run.get("n_failed", 0), run.get("n_replayed", 0)
-    parts = [f"{failed} failed" if failed else "none failed"]
+def _candidates_phrase(record: FitRecord) -> str:
+    """'12 trained (2 timed out) and a blend of them', from the leaderboard's statuses."""
+    board = record.board
+    trained = board[board["family"] != "ensemble"]
+    statuses = trained["status"].value_counts()
+    parts = [f"{statuses[s]} {label}" for s, label in (("failed", "failed"), ("timeout", "timed out"))
+             if statuses.get(s)]
+    replayed = int(analysis.finite_or_zero(record.run.get("n_replayed")))
     if replayed:
         parts.append(f"{replayed} replayed from the journal of a stopped fit (--resume)")
-    return f"{run.get('n_candidates', rows)} ({'; '.join(parts)})"
+    text = f"{len(trained)} trained" + (f" ({'; '.join(parts)})" if parts else ", none failed")
+    if len(trained) > 1 and statuses.get("ok", 0) <= 1:
+        text += ": only one candidate scored, see the leaderboard's errors"
+    return text + (" and a blend of the best" if len(trained) < len(board) else "")
 
 
 def _front(record: FitRecord) -> Section:
@@ -59,7 +70,8 @@ def _front(record: FitRecord) -> Section:
                            "Every successful candidate. Left: score against the energy of its fits over the "
                            "folds; right: against the energy of predicting 1,000 rows. The line is the Pareto "
                            "front (no candidate is both cheaper and better); the star is the selected model, the "
-                           "diamond the cheapest to run within one standard error of the best. Faded points "
+                           "diamond the cheapest to run within one standard error of the best, by the cost "
+                           "model's estimate of inference energy (what --selection simplest reads). Faded points "
                            "were scored on fewer rows (a lower rung).")]
     failed = record.board[record.board["status"] != "ok"]
     if len(failed):
@@ -93,18 +105,24 @@ def _energy(record: FitRecord) -> Section:
     total = sum(p.joules for p in phases)
     phase_rows = [[p.name, format_joules(p.joules), f"{100 * p.joules / total:.1f}%" if total else "", p.what]
                   for p in phases]
-    return Section("energy", "Where the energy went", [
+    blocks = [
         Figure("energy", plots.energy_breakdown(record),
                "Left: the candidates' energy by family (fits, then their predictions on held-out rows); "
                "right: the whole fit by phase."),
         Table(["family", "candidates", "failed", "fit", "predict", "total", "share", "best score"], family_rows,
               numeric=frozenset(range(1, 8)), id="energy-by-family"),
         Table(["phase", "energy", "share", "what"], phase_rows, numeric=frozenset({1, 2}), id="energy-by-phase"),
-    ])
+    ]
+    codecarbon = record.run["energy"].get("codecarbon_whole_run_j")
+    if codecarbon is not None:
+        blocks.append(Text(f"Cross-check (--cross-check): codecarbon's tracker, run around the fit in process "
+                           f"mode, measured {format_joules(float(codecarbon))}; this meter read "
+                           f"{format_joules(total)} for the phases above."))
+    return Section("energy", "Where the energy went", blocks)
 
 
-LEADERBOARD_HEADER = ["rank", "trial", "family", "rung", "rows", "score", "± std", "fit J", "predict J/1k",
-                      "CO2 g", "fit s", "status", "params or error"]
+LEADERBOARD_HEADER = ["rank", "trial", "family", "rung", "rows", "score ± std", "fit J", "predict J/1k",
+                      "CO2 mg", "fit s", "status", "params or error"]
 
 
 def _leaderboard(record: FitRecord) -> Section:
@@ -112,22 +130,28 @@ def _leaderboard(record: FitRecord) -> Section:
     rows, classes = [], []
     for r in board.itertuples():
         rank = "" if pd.isna(r.rank) else str(int(r.rank))
-        rows.append([rank, str(int(r.trial)), r.family, str(int(r.rung)), f"{int(r.n_rows):,}", score(r.score),
-                     score(r.score_std), _joules(r.fit_energy_j), _joules(r.predict_energy_j_per_1k),
-                     amount(_float(r.co2_g), "").strip(), f"{_float(r.fit_time_s):.2f}", r.status,
-                     words.params_phrase(r.params) if r.status == "ok" else r.error])
+        blend = r.family == "ensemble"  # nothing new was fit: its cost is its members'
+        rows.append([rank, str(int(r.trial)), r.family, str(int(r.rung)), f"{int(r.n_rows):,}",
+                     f"{score(r.score)} ± {score(r.score_std)}" if r.status == "ok" else "",
+                     "members'" if blend else _short(r.fit_energy_j), _short(r.predict_energy_j_per_1k),
+                     "" if blend else _short(_float(r.co2_g) * 1000), "" if blend else f"{_float(r.fit_time_s):.2f}",
+                     r.status, words.params_phrase(r.params) if r.status == "ok" else r.error])
         classes.append("selected" if r.selected else ("failed" if r.status != "ok" else ""))
     return Section("leaderboard", "The leaderboard", [
         Text("Every candidate, best first; failed and timed-out ones last, with their error. Energy is what the "
-             "meter read; CO2 uses the fit's carbon intensity and PUE."),
-        Table(LEADERBOARD_HEADER, rows, numeric=frozenset(range(0, 11)) - {2}, row_classes=classes,
-              id="leaderboard"),
+             "meter read, the fits summed over the folds; CO2 uses the fit's carbon intensity and PUE. A blend "
+             "predicts with every member: its fits are its members' rows."),
+        Table(LEADERBOARD_HEADER, rows, numeric=frozenset(range(0, 10)) - {2}, row_classes=classes,
+              id="leaderboard-table"),
     ])
 
 
-def _joules(value) -> str:
+def _short(value) -> str:
+    """Three significant digits, never an exponent: a table cell stays narrow."""
     number = _float(value)
-    return "" if not math.isfinite(number) else f"{number:.4g}"
+    if not math.isfinite(number):
+        return ""
+    return f"{number:.3g}" if 1e-3 <= abs(number) < 1e4 or number == 0 else f"{number:.1e}"
 
 
 def _float(value) -> float:
@@ -154,12 +178,17 @@ _GROUPS = {"your fit": "this fit's location", "lowest": "lowest-carbon countries
 
 def _regions(record: FitRecord) -> Section:
     rows = carbon.other_regions(record)
+    own = rows[0].place
 
     def table(picked, **extra) -> Table:
+        def yours(r) -> bool:  # the fit's own country may also be among the extremes
+            return r.group == "your fit" or (r.place.code == own.code and r.place.g_per_kwh == own.g_per_kwh)
+
         return Table(["where", "", "gCO2e/kWh", "this fit's CO2", "× yours"],
-                     [[r.place.name, _GROUPS[r.group], f"{r.place.g_per_kwh:.4g}", amount(r.grams, "g"),
-                       f"{r.ratio:.2f}"] for r in picked], numeric=frozenset({2, 3, 4}),
-                     row_classes=["yours" if r.group == "your fit" else "" for r in picked], **extra)
+                     [[r.place.name, _GROUPS[r.group] + (" (yours)" if yours(r) and r.group != "your fit" else ""),
+                       f"{r.place.g_per_kwh:.4g}", amount(r.grams, "g"), f"{r.ratio:.2f}"] for r in picked],
+                     numeric=frozenset({2, 3, 4}), row_classes=["yours" if yours(r) else "" for r in picked],
+                     **extra)
 
     countries = [r for r in rows if r.group != "cloud"]
     cloud = [r for r in rows if r.group == "cloud"]
@@ -167,10 +196,13 @@ def _regions(record: FitRecord) -> Section:
         Text(f"The same energy ({format_joules(carbon.footprint(record).joules)}, PUE "
              f"{carbon.footprint(record).pue:g}) on other grids, from codecarbon's offline tables. Countries "
              f"are those generating at least {carbon.MIN_COUNTRY_TWH:g} TWh a year."),
-        table(countries, id="regions"),
+        table(countries, id="regions-table"),
     ]
     if cloud:
-        blocks.append(table(cloud, id="cloud-regions", caption=f"{len(cloud)} cloud regions", collapsed=True))
+        providers = sorted({r.place.provider for r in cloud})
+        blocks.append(table(cloud, id="cloud-regions", collapsed=True,
+                            caption=f"{len(cloud)} cloud regions ({', '.join(providers)}: the providers "
+                                    "codecarbon's offline table lists)"))
     return Section("regions", "The same fit elsewhere", blocks)
 
 

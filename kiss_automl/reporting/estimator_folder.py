@@ -19,4 +19,4 @@ def estimator_record(estimator) -> FitRecord:
         persist.write_json(Path(folder) / persist.RUN_FILE, run)
         estimator.leaderboard_.to_csv(Path(folder) / persist.BOARD_FILE, index=False)
         record = read_folder(folder)
-    return FitRecord(Path(f"<{type(estimator).__name__}>"), record.run, record.board)
+    return FitRecord(Path(f"a {type(estimator).__name__} fitted in Python"), record.run, record.board)

@@ -21,6 +21,10 @@ REQUIRED_RUN_KEYS = ("task", "metric", "stop_reason", "selected", "evaluation", 
 REQUIRED_BOARD_COLUMNS = ("rank", "trial", "family", "rung", "params", "score", "score_std", "fit_energy_j",
                           "predict_energy_j_per_1k", "co2_g", "fit_time_s", "n_rows", "status", "error",
                           "selected", "phase", "cumulative_energy_j", "estimated_energy_j")
+TEXT_COLUMNS = ("family", "params", "error", "phase", "status")
+WHOLE_COLUMNS = ("trial", "rung", "n_rows")  # a row without them cannot be placed
+# run.json's figures the report computes with: (section, key) must be a number.
+REQUIRED_NUMBERS = (("energy", "candidates_j"), ("carbon_intensity", "g_per_kwh"), ("selected", "score"))
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,26 @@ def read_folder(model_dir: str | Path) -> FitRecord:
     if not folder.is_dir():
         raise ModelFormatError(f"{folder} is not a folder; give the folder `kiss-automl fit --out` wrote")
     run = _read_run(folder)
+    return FitRecord(folder, run, _checked_board(folder))
+
+
+def _checked_board(folder: Path) -> pd.DataFrame:
+    """The leaderboard with its types as written: text, numbers (a damaged cell becomes
+    missing), whole numbers where a row is placed by them; rows in trial order."""
     board = persist.read_table(folder, required=REQUIRED_BOARD_COLUMNS)
-    for text in ("params", "error", "phase"):
-        board[text] = board[text].astype(object).fillna("").astype(str)
+    path = folder / persist.BOARD_FILE
+    if board.empty:
+        raise ModelFormatError(f"{path} is damaged: it lists no candidate")
+    for column in board.columns:
+        if column in TEXT_COLUMNS:
+            board[column] = board[column].astype(object).fillna("").astype(str)
+        elif column != "selected":
+            board[column] = pd.to_numeric(board[column], errors="coerce")
+    bad = [c for c in WHOLE_COLUMNS if board[c].isna().any()]
+    if bad:
+        raise ModelFormatError(f"{path} is damaged: {', '.join(bad)} must be numbers on every row")
     board["selected"] = board["selected"].astype(str).str.lower().isin(("true", "1"))
-    board = board.sort_values("trial", kind="stable").reset_index(drop=True)
-    return FitRecord(folder, run, board)
+    return board.sort_values("trial", kind="stable").reset_index(drop=True)
 
 
 def _read_run(folder: Path) -> dict[str, Any]:
@@ -63,8 +81,14 @@ def _read_run(folder: Path) -> dict[str, Any]:
         persist.read_meta(folder)  # refuses another model format, naming its version
     run = persist.read_json_object(path)
     missing = [key for key in REQUIRED_RUN_KEYS if not isinstance(run.get(key), (dict, str))]
+    missing += [f"{section}.{key}" for section, key in REQUIRED_NUMBERS
+                if isinstance(run.get(section), dict) and not _is_number(run[section].get(key))]
     if missing:
         version = run.get("kiss_automl_version", "an unknown version")
         raise ModelFormatError(f"{path} lacks {', '.join(missing)}: it is damaged, or was written by kiss-automl "
                                f"{version} in a form this report cannot read")
     return run
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -10,7 +10,7 @@ CSS = """
 :root { color-scheme: light; }
 body { font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
        color: #1b1b1b; background: #fff; margin: 0; }
-main { max-width: 880px; margin: 0 auto; padding: 24px 24px 48px; }
+main { max-width: 1000px; margin: 0 auto; padding: 24px 24px 48px; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 32px 0 8px; padding-top: 8px; border-top: 1px solid #e3e3e3; }
 .subtitle { color: #555; margin: 0 0 12px; }
@@ -26,7 +26,7 @@ table.kv thead { display: none; }
 tr.selected td { background: #fff4d6; font-weight: 600; }
 tr.failed td { color: #a33; }
 tr.yours td { background: #e8f1fb; font-weight: 600; }
-#leaderboard td:last-child { overflow-wrap: anywhere; min-width: 220px; font-size: 11.5px;
+#leaderboard-table td:last-child { overflow-wrap: anywhere; min-width: 200px; font-size: 11.5px;
                              font-family: ui-monospace, Menlo, Consolas, monospace; }
 figure { margin: 8px 0 16px; }
 figure svg { width: 100%; height: auto; display: block; }
@@ -35,6 +35,7 @@ pre { background: #f6f8fa; border: 1px solid #e1e4e8; border-radius: 4px; paddin
       font: 12px/1.45 ui-monospace, Menlo, Consolas, monospace; }
 .code-label { font-size: 12px; font-weight: 600; color: #555; margin: 10px 0 2px; }
 details summary { cursor: pointer; color: #2c5d8f; margin: 4px 0; }
+@media print { .scroll { overflow: visible; } }
 footer { margin-top: 36px; color: #666; font-size: 12px; border-top: 1px solid #e3e3e3; padding-top: 8px; }
 """
 

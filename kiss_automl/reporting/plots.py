@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,10 @@ def to_svg(fig, name: str) -> str:
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": f"kiss-{name}"}):
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    # Every plot's ids ("axes_1", "patch_2"...) made unique on the page, with the references to them.
+    return (re.sub(r'\bid="', f'id="{name}-', text).replace("url(#", f"url(#{name}-")
+            .replace('href="#', f'href="#{name}-'))
 
 
 def _metric_label(record: FitRecord) -> str:
@@ -75,7 +79,7 @@ def score_vs_energy(record: FitRecord) -> str:
     best, simplest = analysis.best_row(record), analysis.simplest_within_se(record)
     chosen = next((row for _, row in ok.iterrows() if row["selected"]), None)
     fig, axes = _figure(height=TALL + 0.35, columns=2, bottom=0.9)
-    energies = {"fit energy over the folds (J, log)": _positive(analysis.plotted_fit_energy(record)),
+    energies = {"fit energy, every fold's fit summed (J, log)": _positive(analysis.plotted_fit_energy(record)),
                 "inference energy per 1,000 rows (J, log)": _positive(record.board["predict_energy_j_per_1k"])}
     for ax, (label, energy) in zip(axes, energies.items()):
         for family, rows in ok.groupby("family", sort=False):
@@ -127,14 +131,13 @@ def _clip_to_good(ax, scores: pd.Series, greater_is_better: bool) -> None:
     low, high = sorted((worst_shown, best + (span * 0.3 if greater_is_better else -span * 0.3)))
     if (values.min() < low) or (values.max() > high):
         ax.set_ylim(low, high)
-        ax.annotate("candidates off the axis: see the leaderboard", xy=(0.01, 0.01), xycoords="axes fraction",
-                    fontsize=6.5, color="#666")
+        ax.set_title("worse candidates below the axis: see the leaderboard", fontsize=6.5, color="#666", loc="left")
 
 
 def search_curve(record: FitRecord) -> str:
     """Best score so far against the energy the plateau rule counted, with its marks."""
     curve = analysis.search_curve(record)
-    fig, axes = _figure(height=3.8)
+    fig, axes = _figure(height=4.2, bottom=0.95)
     ax = axes[0]
     x = np.array([max(p.joules, 1e-9) for p in curve])
     best = np.array([p.best for p in curve])
@@ -145,23 +148,26 @@ def search_curve(record: FitRecord) -> str:
             picked = [i for i, p in enumerate(curve) if p.family == family and (p.rung == 0) == (rung == 0)]
             ax.scatter(x[picked], [curve[i].score for i in picked], s=16 if rung == 0 else 30, marker=marker,
                        color=colour(family), alpha=0.6, linewidths=0)
-    for point in analysis.first_of_each_family(curve):
+    for i, point in enumerate(analysis.first_of_each_family(curve)):
         ax.axvline(point.joules, color=colour(point.family), linewidth=0.8, linestyle=":")
-        ax.annotate(point.family, xy=(point.joules, 1.0), xycoords=("data", "axes fraction"), rotation=90,
-                    fontsize=7, va="top", ha="right", color=colour(point.family))
+        # Labels at alternating heights: families reached close together would overprint.
+        ax.annotate(point.family, xy=(point.joules, 0.99 - 0.17 * (i % 2)), xycoords=("data", "axes fraction"),
+                    rotation=90, fontsize=7, va="top", ha="right", color=colour(point.family))
     _mark_stop(ax, record, curve)
     promoted = [p for p in curve if p.rung > 0]
     if promoted:
-        ax.axvspan(promoted[0].joules, x.max() * 1.05, color="#4575b4", alpha=0.06, linewidth=0)
-        ax.annotate("promoted to more rows (squares)", xy=(promoted[0].joules, 0.02),
-                    xycoords=("data", "axes fraction"), fontsize=7, color="#4575b4")
+        start = max((p.joules for p in curve if p.rung == 0), default=promoted[0].joules)
+        ax.axvspan(start, x.max() * 1.05, color="#4575b4", alpha=0.08, linewidth=0,
+                   label="promoted to more rows (squares)")
     _log_x(ax)
     measured = record.run.get("config", {}).get("decision_energy") == "measured"
     how = "as the meter read it" if measured else "as the cost model estimates it, which the stop rule reads"
     ax.set_xlabel(f"cumulative energy of the search, J (log): {how}")
     ax.set_ylabel(_metric_label(record))
     _clip_to_good(ax, pd.Series([p.score for p in curve]), record.greater_is_better)
-    ax.legend(fontsize=7, loc="lower right", frameon=False)
+    # Below the axes, where no data is: inside, it sat on the curve or its points.
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7.5, frameon=False)
     return to_svg(fig, "search")
 
 
@@ -169,17 +175,18 @@ def _mark_stop(ax, record: FitRecord, curve: list) -> None:
     """The doublings the plateau rule compared, and where the search stopped."""
     detail = record.run.get("stop_detail") or {}
     reason = record.run["stop_reason"]
-    for doubling in detail.get("doublings", []):
-        ax.axvspan(doubling["from_j"], doubling["to_j"], color="#fdae61", alpha=0.25, linewidth=0)
-        ax.annotate(f"this doubling bought {doubling['gain']:+.4f}\n(tolerance {detail.get('tol', 0):.4f})",
-                    xy=(doubling["to_j"], 0.5), xycoords=("data", "axes fraction"), fontsize=7, color="#b35806",
-                    ha="right", xytext=(-4, 0), textcoords="offset points")
-    doublings = detail.get("doublings")
+    from .words import gain_phrase
+
+    doublings = detail.get("doublings") or []
+    for i, doubling in enumerate(doublings):
+        ax.axvspan(doubling["from_j"], doubling["to_j"], color="#fdae61", alpha=0.25, linewidth=0,
+                   label="the last doubling(s) of energy the plateau rule compared" if i == 0 else None)
+    if doublings:
+        ax.set_title(f"the last doubling improved the best by {gain_phrase(doublings[0]['gain'])} "
+                     f"(tolerance {float(detail.get('tol', 0)):.4g})", fontsize=7, color="#b35806", loc="right")
     stop_at = doublings[0]["to_j"] if doublings else (curve[-1].joules if curve else None)
     if stop_at:
-        ax.axvline(stop_at, color="#b2182b", linestyle="--", linewidth=1)
-        ax.annotate(f"stop: {reason}", xy=(stop_at, 0.92), xycoords=("data", "axes fraction"), fontsize=7.5,
-                    color="#b2182b", ha="right")
+        ax.axvline(stop_at, color="#b2182b", linestyle="--", linewidth=1, label=f"stop: {reason}")
 
 
 def energy_breakdown(record: FitRecord) -> str:
@@ -191,14 +198,13 @@ def energy_breakdown(record: FitRecord) -> str:
     ax = axes[0]
     names = list(families["family"])[::-1]
     fit, predict = families["fit_j"].to_numpy()[::-1], families["predict_j"].to_numpy()[::-1]
-    ax.barh(names, fit, color=[colour(n) for n in names], label="fit")
-    ax.barh(names, predict, left=fit, color=[colour(n) for n in names], alpha=0.45, label="validation predict")
-    ax.set_xlabel("joules (candidates)")
-    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    ax.barh(names, fit, color=[colour(n) for n in names])
+    ax.barh(names, predict, left=fit, color=[colour(n) for n in names], alpha=0.45)
+    ax.set_xlabel("joules of the candidates: fit (solid), validation predict (light)")
     ax = axes[1]
+    # A linear axis: bar lengths compare as the joules do (a log axis made 5 J look like 27 J).
     ax.barh([p.name for p in phases][::-1], [p.joules for p in phases][::-1], color="#4d4d4d")
-    _log_x(ax)
-    ax.set_xlabel("joules by phase of the fit (log)")
+    ax.set_xlabel("joules by phase of the fit")
     for axis in axes:
         axis.tick_params(axis="y", labelsize=7.5)
     return to_svg(fig, "energy")

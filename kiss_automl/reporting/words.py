@@ -26,9 +26,22 @@ def evaluation_phrase(record: FitRecord) -> str:
     evaluation = record.run["evaluation"]
     if evaluation.get("mode") == "holdout":
         rungs = evaluation.get("rungs") or []
-        rows = ", ".join(f"{r:,}" for r in rungs)
+        rows = ", ".join(f"{int(r):,}" for r in rungs)
         return f"one holdout split; training rows per rung: {rows}"
-    return f"{evaluation.get('splits', '?')}-fold cross-validation on {evaluation.get('n_train', 0):,}-row folds"
+    return (f"{evaluation.get('splits', '?')}-fold cross-validation, each candidate trained on "
+            f"{int(evaluation.get('n_train', 0)):,} rows per fold")
+
+
+def settings_phrase(record: FitRecord) -> str:
+    """What steered the search: selection, seed, tolerance and the budgets that were set."""
+    config, run = record.run.get("config") or {}, record.run
+    budgets = [f"{name} {show(config[key])}" for key, name, show in (
+        ("time_budget", "time", duration), ("energy_budget", "energy", format_joules),
+        ("co2_budget", "CO2", lambda g: f"{g:.3g} g"), ("max_trials", "candidates", str),
+        ("trial_timeout", "per candidate", duration)) if config.get(key) is not None]
+    parts = [f"selection {config.get('selection', 'best')}", f"seed {run.get('seed', '?')}",
+             f"tol {config.get('tol', '?')}", "budgets: " + (", ".join(budgets) or "none")]
+    return "; ".join(parts)
 
 
 def params_phrase(params) -> str:
@@ -65,15 +78,16 @@ def stop_sentence(record: FitRecord) -> str:
     metric = run["metric"]
     if reason == "plateau" and detail.get("doublings"):
         last = detail["doublings"][0]
-        tol, base = detail.get("tol", math.nan), detail.get("base_tol", math.nan)
+        tol, base = float(detail.get("tol", math.nan)), float(detail.get("base_tol", math.nan))
         why = (f"the tolerance {tol:.4g}" if math.isclose(tol, base) else
                f"the tolerance {tol:.4g} (the best score's standard error, larger than tol {base:.4g})")
-        energy = "as the cost model estimates it" if run.get("config", {}).get("decision_energy") != "measured" \
+        energy = "as the cost model estimates it" if (run.get("config") or {}).get("decision_energy") != "measured" \
             else "as measured"
         more = len(detail["doublings"]) - 1
         extra = f", as did the {more} doubling(s) before it" if more else ""
         text = (f"Stopped at a plateau: the last doubling of energy ({format_joules(last['from_j'])} → "
-                f"{format_joules(last['to_j'])}, {energy}) bought {last['gain']:+.4f} {metric}, under {why}{extra}.")
+                f"{format_joules(last['to_j'])}, {energy}) improved the best {metric} by {gain_phrase(last['gain'])}, "
+                f"less than {why}{extra}.")
     elif reason == "plateau":
         text = "Stopped at a plateau: the last doubling of energy bought less than the tolerance."
     elif reason == "search_exhausted":
@@ -93,19 +107,36 @@ def stop_sentence(record: FitRecord) -> str:
     return text
 
 
+def gain_phrase(gain: float) -> str:
+    """A doubling's gain, as an amount of improvement (the metric's own units, whichever way is better).
+
+    >>> gain_phrase(0.00289855), gain_phrase(640.2273), gain_phrase(0.0)
+    ('0.0029', '640.2', 'nothing')
+    """
+    gain = float(gain)
+    if gain <= 0:
+        return "nothing"
+    return f"{gain:.2g}" if gain < 0.01 else f"{gain:.4g}"
+
+
+_IN_THE_CANDIDATES = " (budgets count the candidates' measured energy; the fit's total adds start-up and the refit)"
+
+
 def _budget_sentence(reason: str, detail: dict) -> str:
     limit, used = detail["limit"], detail["used"]
     if reason == "max_trials":
         return f"Stopped: the limit of {limit} candidates was reached."
     if reason == "time_budget":
         return f"Stopped: the time budget of {duration(limit)} was used ({duration(used)})."
-    unit = format_joules if reason == "energy_budget" else (lambda g: f"{g:.3g} g CO2e")
-    name = "energy" if reason == "energy_budget" else "CO2"
+    co2 = reason == "co2_budget"
+    unit = (lambda g: f"{g:.3g} g CO2e") if co2 else format_joules
+    name = "CO2" if co2 else "energy"
     if "next_candidate_estimate_j" in detail:
+        expected = detail.get("next_candidate_estimate_g") if co2 else detail["next_candidate_estimate_j"]
         return (f"Stopped before passing the {name} budget of {unit(limit)}: {unit(used)} spent, and the next "
                 f"candidate ({detail.get('next_family', '?')}) was estimated at "
-                f"{format_joules(detail['next_candidate_estimate_j'])}.")
-    return f"Stopped: the {name} budget of {unit(limit)} was used ({unit(used)})."
+                f"{unit(expected) if expected is not None else '?'}{_IN_THE_CANDIDATES}.")
+    return f"Stopped: the {name} budget of {unit(limit)} was used ({unit(used)}){_IN_THE_CANDIDATES}."
 
 
 def score_phrase(record: FitRecord, row) -> str:
@@ -114,4 +145,4 @@ def score_phrase(record: FitRecord, row) -> str:
     se = standard_error(record, row)
     splits = int(record.run["evaluation"].get("splits", 1) or 1)
     over = f"over {splits} folds" if splits > 1 else "over 5 chunks of the holdout rows"
-    return f"{record.run['metric']} {score(float(row['score']))} ± {se:.4f} (standard error {over})"
+    return f"{record.run['metric']} {score(float(row['score']))} ± {score(se)} (standard error {over})"

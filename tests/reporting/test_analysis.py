@@ -114,3 +114,37 @@ def test_a_blend_is_plotted_at_its_members_fit_energy():
     record = FitRecord(Path("."), {"metric": "accuracy", "evaluation": {"splits": 5}}, board)
     assert analysis.plotted_fit_energy(record).tolist() == [1.0, 2.0, 3.0]
     assert not math.isnan(analysis.standard_error(record, board.iloc[0]))
+
+
+def test_the_simplest_model_is_the_one_selection_simplest_picks(credit):
+    from kiss_automl import KissClassifier
+    from kiss_automl.reporting.estimator_folder import estimator_record
+
+    X, y = credit
+    clf = KissClassifier(config={**TINY, "selection": "simplest", "max_trials": 6}, random_state=0).fit(X, y)
+    record = estimator_record(clf)
+    assert analysis.simplest_within_se(record)["trial"] == clf.search_summary_["selected"]["trial"]
+    # A fit in Python measured typing, the libraries, the search and the refit: all count.
+    energy = clf.search_summary_["energy"]
+    total = energy["typing_j"] + energy["imports_j"] + energy["search_j"] + energy["refit_j"]
+    assert analysis.total_energy(record)[0] == pytest.approx(total)
+
+
+def test_a_resumed_fit_counts_the_candidates_it_replayed(tmp_path):
+    from kiss_automl.cli import main
+
+    from ..conftest import DATASETS
+
+    out = tmp_path / "fit"
+    args = ["fit", str(DATASETS / "credit-approval.csv"), "--target", "class", "--out", str(out),
+            "--config", "fast", "--quiet"]
+    assert main([*args, "--max-trials", "3"]) == 0
+    assert main([*args, "--max-trials", "5", "--resume"]) == 0
+    record = read_folder(out)
+    assert record.run["n_replayed"] == 3 and analysis.replayed_trials(record) == {0, 1, 2}
+    energy = record.run["energy"]
+    joules, scope = analysis.total_energy(record)
+    assert joules == pytest.approx(energy["process_j"] + energy["replayed_j"]) and "replayed" in scope
+    phases = analysis.energy_by_phase(record)
+    assert phases[-1].name == "replayed candidates" and phases[-1].joules == energy["replayed_j"]
+    assert sum(p.joules for p in phases) == pytest.approx(joules, rel=0.05)

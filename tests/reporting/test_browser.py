@@ -103,9 +103,9 @@ def test_every_plot_renders_and_is_not_blank(opened):
 
 
 def test_the_leaderboard_has_one_row_per_candidate(opened, fit_dir):
-    rows = opened.page.locator("#leaderboard tbody tr")
+    rows = opened.page.locator("#leaderboard-table tbody tr")
     assert rows.count() == len(pd.read_csv(fit_dir / "leaderboard.csv"))
-    assert opened.page.locator("#leaderboard tbody tr.selected").count() == 1
+    assert opened.page.locator("#leaderboard-table tbody tr.selected").count() == 1
 
 
 def _amounts(text: str, unit: str) -> list[float]:
@@ -134,6 +134,6 @@ def test_the_carbon_statement_holds_the_runs_kwh_and_grams(opened, fit_dir):
 
 
 def test_the_regions_table_starts_with_the_fits_own_place(opened):
-    first = opened.page.locator("#regions tbody tr").first
+    first = opened.page.locator("#regions-table tbody tr").first
     assert "yours" in first.get_attribute("class") and "France" in first.inner_text()
     assert opened.page.locator("#cloud-regions tbody tr").count() > 0

@@ -12,6 +12,7 @@ import pytest
 import kiss_automl
 from kiss_automl import KissClassifier
 from kiss_automl.cli import main
+from kiss_automl.reporting.words import gain_phrase
 
 from ..conftest import TINY
 
@@ -35,11 +36,14 @@ def test_html_is_one_self_contained_page_with_every_section(fit_dir, tmp_path, c
     assert not re.search(r"url\((?!#)", page)  # an SVG's clip paths refer to the page itself: url(#id)
     assert not re.search(r'(src|href)="(?!#)', page)
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left beside it
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) > 50 and len(ids) == len(set(ids))  # the plots' own ids too: valid HTML, one target each
+    assert all(ref in ids for ref in re.findall(r'(?:url\(#|href="#)([^")]+)', page))
 
 
 def test_html_leaderboard_has_a_row_per_candidate(fit_dir, tmp_path, capsys):
     page = _html(fit_dir, tmp_path, capsys)
-    table = page[page.index('<table id="leaderboard"'):]
+    table = page[page.index('<table id="leaderboard-table"'):]
     table = table[:table.index("</table>")]
     assert table.count("<tr") - 1 == len(pd.read_csv(fit_dir / "leaderboard.csv"))
 
@@ -50,7 +54,7 @@ def test_summary_says_why_the_search_stopped_with_its_figures(fit_dir, tmp_path,
     gain = run["stop_detail"]["doublings"][0]["gain"]
     page = _html(fit_dir, tmp_path, capsys)
     assert "Stopped at a plateau: the last doubling of energy" in page
-    assert f"bought {gain:+.4f} accuracy" in page
+    assert f"improved the best accuracy by {gain_phrase(gain)}, less than the tolerance" in page
 
 
 def test_markdown_has_the_same_sections_and_its_plots_beside_it(fit_dir, tmp_path, capsys):
@@ -80,7 +84,7 @@ def test_a_failed_candidate_is_listed_not_plotted(fit_with_failure, tmp_path, ca
     page = _html(fit_with_failure, tmp_path, capsys)
     front = page[page.index('<section id="front">'):page.index('<section id="search">')]
     assert "Not plotted" in front and "MemoryError: out of memory" in front
-    board = page[page.index('<table id="leaderboard"'):]
+    board = page[page.index('<table id="leaderboard-table"'):]
     assert '<tr class=failed>' in board[:board.index("</table>")]
 
 
@@ -91,7 +95,7 @@ def test_python_report_of_a_folder_and_of_a_fitted_estimator(fit_dir, credit, tm
     written = kiss_automl.report(clf, tmp_path / "b.html")
     page = written.read_text(encoding="utf-8")
     assert f"{len(X):,} rows × {X.shape[1]} columns" in page
-    table = page[page.index('<table id="leaderboard"'):]
+    table = page[page.index('<table id="leaderboard-table"'):]
     assert table[:table.index("</table>")].count("<tr") - 1 == len(clf.leaderboard_)
 
 
@@ -142,12 +146,44 @@ def _run_without_keys(folder):
     (folder / "run.json").write_text(json.dumps({**run, "kiss_automl_version": "0.0.9"}))
 
 
+def _edit_run(**changes):
+    """A run.json edited by hand: `changes` maps a dotted key to its new value."""
+    def edit(folder):
+        run = json.loads((folder / "run.json").read_text())
+        for dotted, value in changes.items():
+            *path, last = dotted.split(".")
+            target = run
+            for key in path:
+                target = target[key]
+            target[last] = value
+        (folder / "run.json").write_text(json.dumps(run))
+    return edit
+
+
+def _board_header_only(folder):
+    lines = (folder / "leaderboard.csv").read_text().splitlines()
+    (folder / "leaderboard.csv").write_text(lines[0] + "\n")
+
+
+def _board_trial_text(folder):
+    board = pd.read_csv(folder / "leaderboard.csv")
+    board["trial"] = board["trial"].astype(object)
+    board.loc[0, "trial"] = "first"
+    board.to_csv(folder / "leaderboard.csv", index=False)
+
+
 @pytest.mark.parametrize("damage, message", [
     (_damage_run, "run.json is damaged"),
     (_drop_run, "is not a kiss-automl output folder"),
     (_damage_board, "leaderboard.csv is damaged: no column(s) trial, rung"),
     (_older_format, "written in model format 0 by kiss-automl 0.0.1"),
     (_run_without_keys, "lacks stop_reason, energy: it is damaged, or was written by kiss-automl 0.0.9"),
+    (_board_header_only, "leaderboard.csv is damaged: it lists no candidate"),
+    (_board_trial_text, "leaderboard.csv is damaged: trial must be numbers on every row"),
+    (_edit_run(**{"carbon_intensity.g_per_kwh": None}), "lacks carbon_intensity.g_per_kwh"),
+    (_edit_run(**{"energy": {}}), "lacks energy.candidates_j"),
+    (_edit_run(**{"stop_detail.doublings": [{"from_j": 1}]}), "holds a value the report cannot read (KeyError"),
+    (_edit_run(hardware="x", config=None), "holds a value the report cannot read"),
 ])
 def test_a_damaged_or_foreign_folder_gets_one_line(fit_copy, tmp_path, capsys, damage, message):
     damage(fit_copy)
@@ -223,3 +259,11 @@ def test_a_full_disk_while_writing_plots_leaves_the_old_markdown_report(fit_dir,
     assert "No space left on device" in capsys.readouterr().err
     assert {p.name: p.read_text() for p in [out, *(tmp_path / "r_files").iterdir()]} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.md", "r_files"]
+
+
+def test_a_hand_edited_score_is_read_as_missing_not_a_crash(fit_copy, tmp_path):
+    board = pd.read_csv(fit_copy / "leaderboard.csv")
+    board["score"] = board["score"].astype(object)
+    board.loc[len(board) - 1, "score"] = "notanumber"
+    board.to_csv(fit_copy / "leaderboard.csv", index=False)
+    assert main(["report", str(fit_copy), "--output", str(tmp_path / "r.html")]) == 0

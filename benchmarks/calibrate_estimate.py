@@ -126,7 +126,8 @@ def calibrate(fits: list[dict]) -> dict:
     extra = {"small": [], "cv": [], "holdout": []}
     tuned_count, tuned_ratio, promoted_count, promoted_ratio = {}, [], {}, {}
     refit = {"blend": [], "single": []}
-    fixed = {"startup": [], "read": [], "typing": [], "loop": [], "other": [], "wall": [], "search_wall": []}
+    fixed = {"startup": [], "read": [], "typing": [], "loop": [], "other": [], "save": [], "wall": [],
+             "search_wall": []}
     for fit in fits:
         run, watts = fit["run"], fit["run"]["energy"]["constants"]["watts_per_core"]
         data = fit["data"]
@@ -177,6 +178,8 @@ def calibrate(fits: list[dict]) -> dict:
         fixed["loop"].append(([fit["n"], fit["n"] * data.rows / 1e6], (e["search_j"] - e["candidates_j"]) / watts))
         other = parts["fit"] - (e["typing_j"] + e["search_j"] + e["refit_j"]) / watts
         fixed["other"].append(([1.0, data.cells / 1e6], other))
+        if "save" in parts:  # fits since run.json counts saving the folder (older ones did not)
+            fixed["save"].append(([1.0, data.rows / 1e6], parts["save"]))
         if fit["wall_s"]:
             fixed["wall"].append(fit["wall_s"] / e["process_cpu_s"])
         fixed["search_wall"].append(run["time"]["search_s"] / (e["search_j"] / watts))
@@ -187,6 +190,7 @@ def calibrate(fits: list[dict]) -> dict:
     typing = regression(*zip(*fixed["typing"]))
     loop = regression(*zip(*fixed["loop"]))
     other = regression(*zip(*fixed["other"]))
+    save = regression(*zip(*fixed["save"])) if fixed["save"] else [(0.0,) * 3, (0.0,) * 3]
     return {
         "FAMILY_FACTOR": factors,
         "EXTRA_CANDIDATES": {m: quantiles(v) for m, v in extra.items() if v},
@@ -206,12 +210,14 @@ def calibrate(fits: list[dict]) -> dict:
         "LOOP_CPU_S_PER_CANDIDATE_MROW": loop[1],
         "OTHER_CPU_S": other[0],
         "OTHER_CPU_S_PER_MCELL": other[1],
+        "SAVE_CPU_S": save[0],
+        "SAVE_CPU_S_PER_MROW": save[1],
         "CALIBRATED_SETTINGS": {k: fits[0]["run"]["config"][k] for k in TUNING_SETTINGS},
         "WALL_PER_CPU_S": quantiles(fixed["wall"])[1],
         "SEARCH_WALL_PER_CPU_S": quantiles(fixed["search_wall"])[1],
         "_counts": {"fits": len(fits), "probes": {m: {f: len(v) for f, v in by.items()} for m, by in probe_ratio.items()},
                     "tuned": total_tuned, "promoted": total_promoted,
-                    "refits": {k: len(v) for k, v in refit.items()}},
+                    "refits": {k: len(v) for k, v in refit.items()}, "saves": len(fixed["save"])},
     }
 
 
@@ -329,6 +335,8 @@ COMMENTS = {
                                 "(least squares): optuna, bookkeeping, the meter",
     "OTHER_CPU_S": "the fit part's rest (process_cpu_s_parts.fit - typing - search - refit: the families' "
                    "imports, target encoding, the blend's selection, the summary) = a + b x cells",
+    "SAVE_CPU_S": "process_cpu_s_parts.save = a + b x rows (least squares): writing the model folder (skops), "
+                  "from the fits whose run.json counts it",
     "CALIBRATED_SETTINGS": "the fits' settings that decide how long tuning goes on",
     "WALL_PER_CPU_S": "the fit command's wall time, measured outside its process, per CPU-second of process_j "
                       "(median): saving the model folder and the interpreter's exit included",
@@ -351,7 +359,8 @@ def calibration_module(constants: dict, args) -> str:
              "(benchmarks/estimate_accuracy.py --fits-only), on the reference machine: a 2-core x86 VM, CPU-time "
              "meter at 4 W",
              f"per core. {counts['tuned']} tuned, {counts['promoted']} promoted candidates and "
-             f"{sum(counts['refits'].values())} refits are behind their ratios. Seed 0, which",
+             f"{sum(counts['refits'].values())} refits are behind their ratios ({counts.get('saves', 0)} fits count "
+             "saving the folder). Seed 0, which",
              "benchmarks/estimate_accuracy.py evaluates the estimate on (benchmarks/ESTIMATE.md), is kept out.",
              "",
              f"Every tuple is (low, central, high): the {QUANTILES[0]:.0%}, 50% and {QUANTILES[2]:.0%} percentiles "

@@ -5,7 +5,7 @@ training split is written to a CSV; then, one at a time, each in its own process
 ``kiss-automl estimate CSV --target T --seed S --format json`` and
 ``kiss-automl fit CSV --target T --seed S --quiet`` (default options) run. The fit's measured
 energy is run.json's ``energy.process_j`` (the whole command: start-up, imports, reading,
-typing, search, refit); ``fit_command_j`` is shown beside it. Results append to
+typing, search, refit, saving); ``fit_command_j`` is shown beside it. Results append to
 ``<out>/results.jsonl`` (a rerun resumes); ``--report`` writes ``benchmarks/ESTIMATE.md``.
 
     python benchmarks/estimate_accuracy.py                      # all 22, seed 0, then the report
@@ -191,7 +191,7 @@ def report(results: list[dict], args, argv) -> str:
              f"seed {args.seed}, the suite's 75/25 split with its training rows written to a CSV; then "
              "`kiss-automl estimate` and `kiss-automl fit` (default options, `--seed`, `--quiet`), each in its own "
              "process, one at a time. Measured: the fit's run.json `energy.process_j`, the whole fit command "
-             "(start-up, imports, reading, typing, search, refit; CPU-time model, 4 W per core); its "
+             "(start-up, imports, reading, typing, search, refit, saving the folder; CPU-time model, 4 W per core); its "
              "`fit_command_j` (typing, search and refit only) is shown beside it. Time: the fit's wall time, "
              "measured outside its process.", "",
              "The estimate's constants (`kiss_automl/estimating/calibration.py`) were measured by "

@@ -387,4 +387,5 @@ def fixed_cpu_s(q: str, data: Data, n_candidates: float) -> dict[str, float]:
         "search_loop": n_candidates * (cal.LOOP_CPU_S_PER_CANDIDATE[i]
                                        + cal.LOOP_CPU_S_PER_CANDIDATE_MROW[i] * data.rows / 1e6),
         "other": cal.OTHER_CPU_S[i] + cal.OTHER_CPU_S_PER_MCELL[i] * data.cells / 1e6,
+        "saving": cal.SAVE_CPU_S[i] + cal.SAVE_CPU_S_PER_MROW[i] * data.rows / 1e6,
     }

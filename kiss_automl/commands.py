@@ -83,9 +83,13 @@ def _fit(args: argparse.Namespace) -> int:
     cpu_parts = {"startup_and_imports": cpu_at_start, "read_and_check": cpu_before_fit - cpu_at_start,
                  "fit": cpu_at_end - cpu_before_fit}
     data = {"csv": str(args.csv), "target": str(y.name), "rows": len(X), "columns": X.shape[1]}
-    run = run_record.build(estimator, data, command=" ".join(sys.argv), whole=whole, cpu_parts=cpu_parts,
-                           tracker=tracker, wall_s=time.perf_counter() - started,
-                           pue_source="--pue" if args.pue is not None else None)
+
+    def record() -> dict:
+        return run_record.build(estimator, data, command=" ".join(sys.argv), whole=whole, cpu_parts=cpu_parts,
+                                tracker=tracker, wall_s=time.perf_counter() - started,
+                                pue_source="--pue" if args.pue is not None else None)
+
+    run = record()
     # The column's name in the file, not as typed (" y" finds "y"): PRED.csv's header and predict's check.
     meta = {"task": task, "target": str(y.name), "columns": [str(c) for c in X.columns],
             "classes": estimator.classes_.tolist() if task != "regression" else None,
@@ -96,9 +100,7 @@ def _fit(args: argparse.Namespace) -> int:
         # Saving (skops, ~0.7 CPU-s here) belongs to the fit's energy too: run.json, written
         # before it, is rewritten with it (atomically: the folder stays whole throughout).
         cpu_parts["save"] = process_cpu_seconds() - cpu_at_end
-        run = run_record.build(estimator, data, command=" ".join(sys.argv), whole=whole, cpu_parts=cpu_parts,
-                               tracker=tracker, wall_s=time.perf_counter() - started,
-                               pue_source="--pue" if args.pue is not None else None)
+        run = record()
         persist.write_atomically(out / persist.RUN_FILE, lambda tmp: persist.write_json(tmp, run))
     except OSError as exc:  # a full disk, say: the searched candidates are in the journal still
         kept = (f"; the search is kept in {journal.path}: make room and rerun with --resume to save it without "

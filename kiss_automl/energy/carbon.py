@@ -268,8 +268,9 @@ def cloud_region_intensities() -> list[Place]:
         except (KeyError, TypeError, ValueError):
             continue
         where = ", ".join(part for part in (row.get("city"), row.get("country_name")) if part)
-        name = f"{row.get('providerName') or row.get('provider')} {row.get('region')}" + (f" ({where})" if where else "")
+        provider = row.get("providerName") or row.get("provider")
+        name = f"{provider} {row.get('region')}" + (f" ({where})" if where else "")
         places.append(Place(name, f"{row.get('provider')}:{row.get('region')}", grams,
                             f"codecarbon {CLOUD_REGIONS}" + (f"; {row['source']}" if row.get("source") else ""),
-                            provider=row.get("providerName") or row.get("provider")))
+                            provider=provider))
     return places

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from ..energy.carbon import Place, cloud_region_intensities, country_intensities, country_name
 from ..energy.units import JOULES_PER_KWH
@@ -157,28 +158,46 @@ def statement(record: FitRecord) -> Statement:
         ("PUE", f"{f.pue:g} ({'default' if f.pue_source == 'default' else 'given'})"),
         ("Footprint", amount(f.grams, "g CO2e")),
     ]
-    inference = ""
-    latex_inference = ""
+    per_million = None
     if f.predict_j_per_million is not None:
-        million_kwh = f.predict_j_per_million / JOULES_PER_KWH
-        million_g = grams(f.predict_j_per_million, f.g_per_kwh, f.pue)
-        fields.append(("Inference", f"{amount(million_kwh, 'kWh')} and {amount(million_g, 'g CO2e')} "
+        per_million = (f.predict_j_per_million / JOULES_PER_KWH, grams(f.predict_j_per_million, f.g_per_kwh, f.pue))
+        fields.append(("Inference", f"{amount(per_million[0], 'kWh')} and {amount(per_million[1], 'g CO2e')} "
                                     f"per million predictions ({family})"))
-        inference = (f" The selected model ({family}) needs {amount(million_kwh, 'kWh')} per million predictions "
-                     f"({amount(million_g, 'g CO2e')}).")
-        latex_inference = (f" The selected model ({_latex_escape(family)}) needs {latex_amount(million_kwh, 'kWh')} "
-                           f"per million predictions ({latex_amount(million_g, 'g')} CO$_2$e).")
-    text = (f"Model selection and training used kiss-automl {version}. The fit ran for {duration(f.seconds)} on "
-            f"{hardware}. It used {amount(f.kwh, 'kWh')} of electricity ({f.scope}), measured from "
-            f"{method}, with {_pue_phrase(f)}. At a carbon intensity of {f.g_per_kwh:.4g} gCO2e/kWh "
-            f"({f.place}; source: {f.intensity_source}), this is {amount(f.grams, 'g CO2e')}.{inference}")
-    latex = (f"Model selection and training used kiss-automl~{_latex_escape(version)}. The fit ran for "
-             f"{_latex_escape(duration(f.seconds))} on {_latex_escape(hardware)}. It used "
-             f"{latex_amount(f.kwh, 'kWh')} of electricity ({_latex_escape(f.scope)}), measured from "
-             f"{_latex_escape(method)}, with {_latex_escape(_pue_phrase(f))}. At a carbon intensity of "
-             f"{f.g_per_kwh:.4g}\\,gCO$_2$e/kWh ({_latex_escape(f.place)}; source: "
-             f"{_latex_escape(f.intensity_source)}), this is {latex_amount(f.grams, 'g')} CO$_2$e.{latex_inference}")
+    words = [version, duration(f.seconds), hardware, f.scope, method, _pue_phrase(f), f.place, f.intensity_source,
+             family]
+    text = _paragraph(f, per_million, *words, style=PLAIN)
+    latex = _paragraph(f, per_million, *words, style=LATEX)
     return Statement(fields, text, latex)
+
+
+@dataclass(frozen=True)
+class _Style:
+    """How the paragraph writes its words and figures: as plain text or as LaTeX."""
+
+    words: Callable[[str], str]
+    energy: Callable[[float], str]  # kWh
+    co2: Callable[[float], str]  # grams
+    intensity: str  # the unit after g/kWh figures
+    tie: str  # between "kiss-automl" and its version
+
+
+PLAIN = _Style(str, lambda kwh: amount(kwh, "kWh"), lambda g: amount(g, "g CO2e"), " gCO2e/kWh", " ")
+LATEX = _Style(lambda text: _latex_escape(text), lambda kwh: latex_amount(kwh, "kWh"),
+               lambda g: latex_amount(g, "g") + " CO$_2$e", "\\,gCO$_2$e/kWh", "~")
+
+
+def _paragraph(f: Footprint, per_million: tuple[float, float] | None, version: str, runtime: str, hardware: str,
+               scope: str, method: str, pue: str, place: str, source: str, family: str, style: _Style) -> str:
+    """The statement's paragraph, one wording for both forms."""
+    w = style.words
+    text = (f"Model selection and training used kiss-automl{style.tie}{w(version)}. The fit ran for {w(runtime)} on "
+            f"{w(hardware)}. It used {style.energy(f.kwh)} of electricity ({w(scope)}), measured from {w(method)}, "
+            f"with {w(pue)}. At a carbon intensity of {f.g_per_kwh:.4g}{style.intensity} ({w(place)}; source: "
+            f"{w(source)}), this is {style.co2(f.grams)}.")
+    if per_million is not None:
+        text += (f" The selected model ({w(family)}) needs {style.energy(per_million[0])} per million predictions "
+                 f"({style.co2(per_million[1])}).")
+    return text
 
 
 def _selected_name(run: dict) -> str:

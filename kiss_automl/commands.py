@@ -19,6 +19,7 @@ from .data import infer_task, read_csv, split_target
 from .errors import DataError, ModelFormatError
 
 logger = logging.getLogger(__name__)
+EXIT_CLUSTER_LOST = 75  # EX_TEMPFAIL: the output is saved, and `--resume` continues it
 
 
 def fit_command(args: argparse.Namespace) -> int:
@@ -48,10 +49,16 @@ def _fit(args: argparse.Namespace) -> int:
     X, y = split_target(frame, args.target, source=args.csv)
     task = infer_task(y, args.task)
     overrides = {"co2_budget": co2_budget, "trial_timeout": args.trial_timeout, "selection": args.selection,
-                 "memory_limit": args.memory_limit, "pue": args.pue}
+                 "memory_limit": args.memory_limit, "pue": args.pue, "scheduler": args.scheduler,
+                 "text_columns": () if args.no_text else (tuple(args.text) if args.text else None),
+                 "text_model": args.text_model}
     from . import config as config_module
 
     settings = config_module.load(args.config).replace(**overrides)
+    if settings.scheduler is not None:  # the dask extra, checked before the CSV is read
+        from .cluster import require
+
+        require()
     cls = KissRegressor if task == "regression" else KissClassifier
     estimator = cls(args.time_budget, energy_budget=energy_budget, max_trials=args.max_trials, metric=args.metric,
                     config=settings, n_jobs=args.n_jobs, random_state=args.seed, country=args.country,
@@ -117,6 +124,10 @@ def _fit(args: argparse.Namespace) -> int:
     chosen = best["family"] + (f" of {', '.join(members)}" if members else "")
     print(f"Selected {chosen} ({estimator.metric_} {best['score']:.4f}); stop: {estimator.stop_reason_}; "
           f"candidates {run['energy']['candidates_j']:.1f} J; model and leaderboard in {out}")
+    if estimator.stop_reason_ == "cluster_lost":
+        print(f"kiss-automl: the Dask cluster was lost; the best model so far is saved; `--resume` continues it "
+              "(here, or with --scheduler on a new cluster)", file=sys.stderr)
+        return EXIT_CLUSTER_LOST
     if estimator.stop_reason_ == "interrupted":
         print(f"kiss-automl: interrupted; the best model so far is saved; `--resume` continues it", file=sys.stderr)
         return 130
@@ -146,8 +157,10 @@ def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimato
     search_config = estimator._settings()
     settings = dataclasses.asdict(search_config)
     # A resumed search may be given more budget or memory: those are not part of its identity.
+    # Nor where it runs: a fit stopped on a cluster resumes here or on another one (its
+    # window of candidates in flight is in the journal's header).
     for name in ("time_budget", "energy_budget", "co2_budget", "max_trials", "trial_timeout", "isolation",
-                 "memory_limit", "pue"):
+                 "memory_limit", "pue", "scheduler", "in_flight"):
         settings.pop(name)
     fingerprint = int(pd.util.hash_pandas_object(pd.concat([X, y], axis=1), index=False).sum())
     key = {"rows": len(X), "columns": [str(c) for c in X.columns], "target": str(y.name), "task": task,

@@ -62,6 +62,11 @@ class SearchConfig:
     n_jobs: int = 1
     device: str = "auto"
     pue: float = 1.0  # power usage effectiveness of the data centre: CO2 counts energy x PUE
+    text_columns: str | tuple[str, ...] = "auto"  # free text: 'auto', the columns' names, or () for none
+    text_model: str | None = None  # sentence encoder of the text extra (None: all-MiniLM-L6-v2, offline)
+    text_embeddings: str = "auto"  # auto (when text pays and the plateau rule allows) | always | never
+    scheduler: str | None = None  # a Dask scheduler's address or 'local:N' (the dask extra; cluster/)
+    in_flight: int | None = None  # candidates in flight on a cluster (null: its worker threads)
 
     def replace(self, **changes: Any) -> "SearchConfig":
         """A copy with `changes` applied (None values are ignored) and validated."""
@@ -89,10 +94,12 @@ _RULES: dict[str, tuple[type, float, float]] = {
     "early_stopping_rounds": (int, 1, 10000),
     "n_jobs": (int, -1, 1024),
     "pue": (float, 1.0, 5.0),
+    "in_flight": (int, 1, 1024),
 }
-_OPTIONAL = {"max_trials"}  # null: no limit; every other rule's value is required
+_OPTIONAL = {"max_trials", "in_flight"}  # null: no limit; every other rule's value is required
 _CHOICES = {"selection": ("best", "simplest"), "device": ("auto", "cpu", "cuda"),
-            "isolation": ("auto", "process", "none"), "decision_energy": ("estimated", "measured")}
+            "isolation": ("auto", "process", "none"), "decision_energy": ("estimated", "measured"),
+            "text_embeddings": ("auto", "always", "never")}
 
 
 def rung_sizes(n_train: int, config: SearchConfig) -> tuple[int, ...]:
@@ -146,6 +153,10 @@ def validate(config: SearchConfig) -> SearchConfig:
     values["families"] = _check_families(values["families"])
     values["always_probe"] = _check_families(values["always_probe"], "always_probe", allow_empty=True)
     values["cv"] = _check_cv(values["cv"])
+    values["text_columns"] = _check_text_columns(values["text_columns"])
+    if values["text_model"] is not None and not (isinstance(values["text_model"], str) and values["text_model"].strip()):
+        raise ConfigError(f"'text_model' must be a model name or a folder, got {values['text_model']!r}")
+    values["scheduler"] = check_scheduler(values["scheduler"])
     return SearchConfig(**values)
 
 
@@ -163,12 +174,39 @@ def _check_families(families: Any, name: str = "families", allow_empty: bool = F
     return tuple(f for f in ALL_FAMILIES if f in families)
 
 
+def _check_text_columns(value: Any) -> str | tuple[str, ...]:
+    if value == "auto":
+        return value
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) and v for v in value):
+        return tuple(dict.fromkeys(value))
+    raise ConfigError(f"'text_columns' must be auto, a list of column names, or [] for none, got {value!r}")
+
+
 def _check_cv(cv: Any) -> int | str:
     if cv in ("auto", "holdout"):
         return cv
     if isinstance(cv, int) and not isinstance(cv, bool) and 2 <= cv <= 20:
         return cv
     raise ConfigError(f"'cv' must be 'auto', 'holdout' or a number of folds from 2 to 20, got {cv!r}")
+
+
+def check_scheduler(scheduler: Any) -> str | None:
+    """An address (tcp://host:8786, host:8786) or 'local:N'; checked here without importing dask."""
+    if scheduler is None:
+        return None
+    text = scheduler.strip() if isinstance(scheduler, str) else None
+    if text and text.startswith("local:"):
+        count = text[len("local:"):]
+        if count.isdigit() and 1 <= int(count) <= 1024:
+            return text
+    elif text and " " not in text and (":" in text or "://" in text):
+        return text
+    raise ConfigError(f"'scheduler' must be a Dask scheduler address (tcp://host:8786) or local:N "
+                      f"(N worker processes on this machine), got {scheduler!r}")
 
 
 def from_mapping(values: Mapping[str, Any], base: SearchConfig | None = None, source: str = "config") -> SearchConfig:

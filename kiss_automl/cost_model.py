@@ -175,6 +175,34 @@ def candidate_joules(family: str, params: Mapping[str, Any], shapes: list[Shape]
             sum(predict_joules(family, params, s) for s in shapes))
 
 
+# Free text (kiss_automl/text), per character of the rows' text, measured on this project's
+# reference 2-core VM with the CPU-time model (4 W per core): TF-IDF of word 1-2-grams
+# fitted (0.34-0.65 CPU-s on 13k short remarks / 3.75k reviews of 400 characters) and
+# applied; MiniLM-L6 sentence embeddings (~5 ms per 100 characters, plus ~2 ms a text).
+TFIDF_FIT_J_PER_CHAR = 1.6e-06
+TFIDF_APPLY_J_PER_CHAR = 0.8e-06
+EMBED_J_PER_CHAR = 2.0e-04
+EMBED_J_PER_TEXT = 0.008
+EMBED_LOAD_J = 20.0  # importing torch and sentence-transformers, reading ~90 MB of weights
+
+
+def text_joules(view: str | None, shapes: list[Shape], chars_per_row: float) -> tuple[float, float]:
+    """(fit, predict) joules of a candidate's text step over its folds: vectorizing (or
+    embedding) the training rows, and the predicted rows; 0 without text."""
+    if not view or view == "none" or chars_per_row <= 0:
+        return 0.0, 0.0
+    if view.startswith("embed:"):
+        per_row = EMBED_J_PER_TEXT + EMBED_J_PER_CHAR * chars_per_row
+        return (sum(s.train_rows for s in shapes) * per_row, sum(s.predict_rows for s in shapes) * per_row)
+    return (sum(s.train_rows for s in shapes) * TFIDF_FIT_J_PER_CHAR * chars_per_row,
+            sum(s.predict_rows for s in shapes) * TFIDF_APPLY_J_PER_CHAR * chars_per_row)
+
+
+def embedding_joules(rows: int, chars_per_row: float) -> float:
+    """Embedding every row's text once (the cache keeps them for every later candidate)."""
+    return EMBED_LOAD_J + rows * (EMBED_J_PER_TEXT + EMBED_J_PER_CHAR * chars_per_row)
+
+
 def feature_counts(X, categorical) -> tuple[int, int]:
     """(columns, one-hot width) of a typed frame whose `categorical` columns are pandas categories."""
     from .preprocess import MAX_ONEHOT_CATEGORIES

@@ -20,10 +20,10 @@ from sklearn.pipeline import Pipeline
 from . import leaderboard
 from .config import SearchConfig
 from .errors import DataError, KissError, one_line
-from .evaluation import Task, make_plan
+from .evaluation import Task, make_plan, make_preprocessor
 from .families import REGISTRY, BuildContext, Family
 from .metrics import get_metric
-from .preprocess import build_preprocessor
+from .text import split_params
 from . import ensemble
 from .ensemble import WeightedEnsemble
 from .evaluation import Evaluation
@@ -72,10 +72,13 @@ def available_families(config: SearchConfig) -> tuple[list[Family], dict[str, st
 
 def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: int, meter,
         grams_per_joule: float = 0.0, on_event: Callable[..., None] | None = None, journal=None,
-        gpu_meter=None) -> Outcome:
-    """Search and refit. `y` holds class indices 0..k-1 for classification, floats otherwise."""
+        gpu_meter=None, scheduler=None) -> Outcome:
+    """Search and refit. `y` holds class indices 0..k-1 for classification, floats otherwise.
+
+    With a `scheduler` (an address, 'local:N' or a distributed.Client) the candidates run as
+    tasks on that Dask cluster (cluster/); the search and the refit stay here."""
     metric = get_metric(config.metric, task)
-    typer = ColumnTyper()
+    typer = ColumnTyper(text_columns=config.text_columns)
     token = meter.start()
     typed = typer.fit_transform(X)
     typing_reading = meter.stop(token)
@@ -87,7 +90,8 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     imports_reading = meter.stop(token)
     imports_seconds = time.perf_counter() - started
     data = Task(typed, y, task, int(y.max()) + 1 if task != "regression" else 0, metric,
-                tuple(typer.numeric_columns_), tuple(typer.categorical_columns_))
+                tuple(typer.numeric_columns_), tuple(typer.categorical_columns_), tuple(typer.text_columns_),
+                config.text_model, text_model_explicit=config.text_model is not None)
     plan = make_plan(y, task, config, seed)
     if journal is not None:  # a resumed search can then blend replayed candidates too
         journal.keep_predictions = ensemble.wanted(config.ensemble, plan.mode)
@@ -98,9 +102,19 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1), task_decided():
-        search = Search(data, plan, config, families, seed, meter, grams_per_joule, on_event, journal, gpu_meter)
+        runner, cluster_start = _cluster_runner(scheduler, data, plan, config, meter)
+        window = _window(config, journal, runner.slots if runner is not None else 1)
+        if runner is not None:
+            runner.window = window
+        if journal is not None and window > 1:  # a resume replays the same proposals only with it
+            journal.record_in_flight(window)
+        search = Search(data, plan, config, families, seed, meter, grams_per_joule, on_event, journal, gpu_meter,
+                        runner=runner, window=window)
         token = meter.start()
-        result = search.run()
+        try:
+            result = search.run()
+        finally:  # a local cluster is shut down (its workers reaped) inside the search's reading
+            figures = runner.close() if runner is not None else None
         search_reading = meter.stop(token)
         result.skipped_families = skipped
         model, refit_reading, refit_seconds = _select_and_refit(result, search, typer, data, config, seed, meter,
@@ -112,7 +126,47 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     # share (optuna, bookkeeping, the meter's reads) is its reading less the candidates'.
     summary["energy"].update(typing_j=typing_reading.joules, imports_j=imports_reading.joules,
                              search_j=search_reading.joules)
-    return Outcome(model, board, result, summary, list(typer.notes_))
+    if figures is not None:
+        from .cluster import accounting
+
+        summary["cluster"] = accounting.summarize(figures, result.candidates, _watts_per_core(meter), window)
+        summary["evaluation"]["isolation"] = "dask-worker"
+        summary["energy"]["cluster_start_j"] = cluster_start.joules
+    notes = list(typer.notes_)
+    if search.text is not None:
+        summary["text"] = search.text.as_dict()
+        notes += search.text.notes
+    return Outcome(model, board, result, summary, notes)
+
+
+def _cluster_runner(scheduler, data: Task, plan, config: SearchConfig, meter):
+    """The Dask runner for `scheduler` (None: candidates run here) and the reading of starting it."""
+    if scheduler is None:
+        return None, None
+    from . import cluster
+
+    token = meter.start()
+    runner = cluster.start_runner(scheduler, data, plan, config)
+    return runner, meter.stop(token)
+
+
+def _window(config: SearchConfig, journal, slots: int) -> int:
+    """Candidates in flight: the setting, else a resumed search's own (so that it replays the
+    same proposals), else the runner's slots (1 in this process)."""
+    if config.in_flight is not None:
+        return config.in_flight
+    if journal is not None and journal.resuming:
+        return journal.in_flight or 1
+    return slots
+
+
+def _watts_per_core(meter) -> float:
+    watts = getattr(meter, "watts_per_core", None) or getattr(getattr(meter, "cpu", None), "watts_per_core", None)
+    if watts is None:
+        from .energy import CpuTimeMeter
+
+        watts = CpuTimeMeter().watts_per_core
+    return float(watts)
 
 
 def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, data: Task, config: SearchConfig,
@@ -121,6 +175,9 @@ def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, 
     if result.selected is None:
         if result.stop_reason == "interrupted":  # stopped before any candidate finished: nothing to fit
             raise KeyboardInterrupt
+        if result.stop_reason == "cluster_lost":
+            raise KissError(f"The Dask cluster was lost before any candidate finished "
+                            f"({result.stop_detail.get('error', '')})")
         errors = sorted({c.evaluation.error for c in result.candidates if c.evaluation.error})
         raise KissError("Every candidate failed" + (f"; first error: {errors[0]}" if errors else ""))
     if ensemble.wanted(config.ensemble, result.plan.mode) and config.selection == "best":
@@ -139,10 +196,15 @@ def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, 
 def task_decided():
     """Silence scikit-learn's "y could represent a regression problem" (most labels distinct):
     the task was decided before the search, by the user or by infer_task, and in a search that
-    warning repeats once per fit, hundreds of lines on a small many-class file."""
+    warning repeats once per fit, hundreds of lines on a small many-class file. Nor does a
+    solver's "failed to converge" help there: the candidate's score says what it reached,
+    and the line would repeat for every fold of every linear candidate on wide (text) data."""
+    from sklearn.exceptions import ConvergenceWarning
+
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%",
                                 category=UserWarning)
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
         yield
 
 
@@ -211,8 +273,8 @@ def _refit(candidate, data: Task, config: SearchConfig, seed: int):
         # A little more boosting for the rows the validation split held back.
         params[family.rounds_param] = max(1, int(math.ceil(params[family.rounds_param] * 1.1)))
     context = BuildContext(data.task, seed, n_threads=1, device=config.device)
-    prep = build_preprocessor(family.preprocessing, data.numeric, data.categorical)
-    return Pipeline([("prep", prep), ("model", family.build(params, context))]).fit(data.X, data.y)
+    prep = make_preprocessor(family, data, params, context)
+    return Pipeline([("prep", prep), ("model", family.build(split_params(params)[0], context))]).fit(data.X, data.y)
 
 
 def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Task,

@@ -29,7 +29,8 @@ class _KissBase(BaseEstimator):
     def __init__(self, time_budget: float | None = None, *, energy_budget: float | None = None,
                  max_trials: int | None = None, metric: str | None = None, cv: int | str | None = None,
                  config: Any = "default", n_jobs: int | None = None, random_state=None,
-                 country: str | None = None, region: str | None = None):
+                 country: str | None = None, region: str | None = None, scheduler: Any = None,
+                 text_columns: Any = None, text_model: str | None = None):
         self.time_budget = time_budget
         self.energy_budget = energy_budget
         self.max_trials = max_trials
@@ -40,6 +41,22 @@ class _KissBase(BaseEstimator):
         self.random_state = random_state
         self.country = country
         self.region = region
+        self.scheduler = scheduler
+        self.text_columns = text_columns
+        self.text_model = text_model
+
+    def __sklearn_clone__(self):
+        """A distributed.Client cannot be deep-copied: clones share it (an address is copied)."""
+        scheduler = self.scheduler
+        if scheduler is None or isinstance(scheduler, str):
+            return super().__sklearn_clone__()
+        self.scheduler = None
+        try:
+            clone = super().__sklearn_clone__()
+        finally:
+            self.scheduler = scheduler
+        clone.scheduler = scheduler
+        return clone
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -56,6 +73,13 @@ class _KissBase(BaseEstimator):
         `kiss_automl.journal.Journal`) records candidates and replays those of a stopped run.
         """
         settings = self._settings()
+        scheduler = self.scheduler if self.scheduler is not None else settings.scheduler
+        if isinstance(scheduler, str):
+            scheduler = config_module.check_scheduler(scheduler)
+        if scheduler is not None:  # before any work: the dask extra may be missing
+            from .cluster import require
+
+            require()
         frame, y = self._validate_fit(X, y)
         y_encoded, task = self._encode_target(y)
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
@@ -64,7 +88,7 @@ class _KissBase(BaseEstimator):
         # CO2 counts the facility's energy: what the computer used times the PUE.
         grams_per_joule = intensity.g_per_kwh * settings.pue / 3.6e6
         outcome = engine.run(frame, y_encoded, task, settings, seed, meter or _default_meter(),
-                             grams_per_joule, on_event, journal, gpu_meter)
+                             grams_per_joule, on_event, journal, gpu_meter, scheduler=scheduler)
         self.model_ = outcome.model
         self.leaderboard_ = outcome.leaderboard
         self.task_ = task
@@ -82,7 +106,8 @@ class _KissBase(BaseEstimator):
     def _settings(self) -> config_module.SearchConfig:
         base = config_module.load(self.config)
         return base.replace(time_budget=self.time_budget, energy_budget=self.energy_budget,
-                            max_trials=self.max_trials, metric=self.metric, cv=self.cv, n_jobs=self.n_jobs)
+                            max_trials=self.max_trials, metric=self.metric, cv=self.cv, n_jobs=self.n_jobs,
+                            text_columns=self.text_columns, text_model=self.text_model)
 
     def _carbon(self):
         from .energy import carbon_intensity
@@ -162,6 +187,14 @@ class KissClassifier(ClassifierMixin, _KissBase):
         Seed of splits, samplers and models.
     country, region : str, optional
         Where the energy is used, for the carbon intensity (world average by default).
+    scheduler : str or distributed.Client, optional
+        Run the candidates on a Dask cluster (the `dask` extra): a scheduler's address
+        ('tcp://host:8786'), 'local:N' (N single-threaded worker processes started for this
+        fit) or a Client. None: in this process, or the config's `scheduler`.
+    text_columns : 'auto', list of str or [], optional
+        Free-text columns: detected ('auto'), named, or none ([]). None: the config's.
+    text_model : str, optional
+        Sentence encoder for the text (a folder or a model name; the `text` extra).
 
     Attributes
     ----------

@@ -152,6 +152,40 @@ class Task:
     metric: Metric
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
+    text: tuple[str, ...] = ()  # free-text columns (kiss_automl/text)
+    text_model: str | None = None  # the sentence encoder of embed views; None: the default
+    text_model_explicit: bool = False  # named by the user: may be downloaded on first use
+
+
+def make_preprocessor(family: Family, data: Task, params: Mapping[str, Any], context: BuildContext):
+    """The family's preprocessing of the typed frame, with the text columns as the candidate's
+    `text` parameter says (kiss_automl/text): TF-IDF, an embedding, or left out."""
+    from .text import NO_TEXT, TFIDF, split_params
+
+    _, view = split_params(params)
+    text = None
+    if data.text and family.text_input != "none" and (view or TFIDF) != NO_TEXT:
+        from .text.features import TextFeatures
+
+        view = view or TFIDF
+        encoder = text_encoder(data, context) if view != TFIDF else None
+        text = TextFeatures(data.text, view, family.text_input, data.task, context.random_state, encoder)
+    return build_preprocessor(family.preprocessing, data.numeric, data.categorical, data.text, text)
+
+
+def text_encoder(data: Task, context: BuildContext):
+    """The sentence encoder of the fit (loaded once per process), on the GPU when there is one."""
+    from .text import encoder
+
+    return encoder.load(data.text_model, explicit=data.text_model_explicit, device=encoder_device(context.device))
+
+
+def encoder_device(device: str) -> str:
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def evaluate(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPlan, rung: int,
@@ -240,8 +274,10 @@ def _chunk_std(metric: Metric, y: np.ndarray, pred: np.ndarray, proba: np.ndarra
 
 
 def _evaluate_fold(family, params, data: Task, train, valid, context, meter, rounds, result: Evaluation):
-    prep = build_preprocessor(family.preprocessing, data.numeric, data.categorical)
-    model = family.build(dict(params), context)
+    from .text import split_params
+
+    prep = make_preprocessor(family, data, params, context)
+    model = family.build(split_params(params)[0], context)
     X_train, y_train = data.X.iloc[train], data.y[train]
     X_valid, y_valid = data.X.iloc[valid], data.y[valid]
     classify = data.task != "regression"

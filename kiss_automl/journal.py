@@ -67,6 +67,10 @@ class Journal:
         self.keep_predictions = keep_predictions
         self._key_text = json.dumps(key, sort_keys=True)
         self._header = json.dumps({"journal_format": FORMAT, "key": key}) + "\n"
+        # Candidates a cluster kept in flight: the proposals depend on it, so a resume (here
+        # or on another cluster) takes it from the header. Absent: one at a time.
+        self.in_flight: int | None = None
+        self.resuming = resume_from is not None
         self._done: list[str] = []  # lines of the candidates of this run, in order
         # Candidates to replay, in order; None stands for a damaged line (one candidate reruns).
         self.replay: deque[_Entry | None] = deque()
@@ -82,6 +86,8 @@ class Journal:
             raise JournalError(f"Nothing to resume: no journal at {source}")
         lines = source.read_bytes().split(b"\n")
         check_header(source, lines[0], self.key)
+        in_flight = json.loads(lines[0].decode("utf-8")).get("in_flight")
+        self.in_flight = in_flight if isinstance(in_flight, int) and in_flight > 0 else None
         damaged = []
         for number, raw in enumerate(lines[1:], start=2):
             if not raw.strip():
@@ -138,6 +144,12 @@ class Journal:
         self.replay.clear()
         self._rewrite()
         return None
+
+    def record_in_flight(self, window: int) -> None:
+        """Write the search's window into the header (not part of the key: it is not checked)."""
+        self.in_flight = window
+        self._header = json.dumps({"journal_format": FORMAT, "key": self.key, "in_flight": window}) + "\n"
+        self._rewrite()
 
     def discard_if_empty(self) -> None:
         """Remove the file when no candidate was recorded (a fit refused before it began)."""

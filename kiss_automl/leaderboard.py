@@ -42,7 +42,13 @@ def to_frame(candidates: Iterable, n_train: int) -> pd.DataFrame:
                                              ascending=[False, False, False, True], kind="stable")
     order.insert(0, "rank", pd.array([i + 1 if good else pd.NA for i, good in enumerate(order["_ok"])],
                                      dtype="Int64"))
-    return order.drop(columns=["_ok", "_signed"]).reset_index(drop=True)[COLUMNS]
+    board = order.drop(columns=["_ok", "_signed"]).reset_index(drop=True)[COLUMNS]
+    placements = [c.placement for c in candidates if getattr(c, "placement", None)]
+    if placements:  # candidates on a cluster: where each ran and how its energy was read
+        by_trial = {c.trial: c.placement for c in candidates}
+        board["host"] = [by_trial.get(t, {}).get("host", "") for t in board["trial"]]
+        board["energy_method"] = [by_trial.get(t, {}).get("method", "") for t in board["trial"]]
+    return board
 
 
 def render(frame: pd.DataFrame, fmt: str = "table") -> str:

@@ -319,6 +319,9 @@ def load(model_dir: str | Path) -> tuple[Any, dict]:
     except Exception as exc:  # a damaged file past its type listing: skops raises many kinds
         raise ModelFormatError(f"Cannot read {path}: {exc}") from None
     _check_model(model, meta, path)
+    from .text import attach_encoders
+
+    attach_encoders(model)  # an embed view's sentence encoder: loaded, its weights checked
     return model, meta
 
 

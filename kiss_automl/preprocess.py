@@ -4,6 +4,9 @@
 - 'ordinal' (forests, baseline): category codes; missing values stay NaN for the trees.
 - 'native'  (LightGBM, XGBoost): the frame itself, categoricals kept, columns renamed
   f0..fN because LightGBM refuses names with JSON characters.
+
+Free-text columns, when there are any, go through `TextFeatures` (kiss_automl/text) beside
+the above, as the family takes them (`Family.text_input`): `WithText` joins the two.
 """
 
 from __future__ import annotations
@@ -54,8 +57,54 @@ class NativeFrame(TransformerMixin, BaseEstimator):
         return frame
 
 
-def build_preprocessor(kind: str, numeric: Sequence[str], categorical: Sequence[str]):
-    """An unfitted transformer for `kind` over the typed frame's columns."""
+class WithText(TransformerMixin, BaseEstimator):
+    """`base` over the typed frame's other columns, `text` (a TextFeatures, or None to leave
+    the text out) over its `text_columns`, side by side: a frame gains the text features as
+    columns, an array gains them as columns too (sparse when the text features are)."""
+
+    def __init__(self, base, text, text_columns: Sequence[str] = ()):
+        self.base = base
+        self.text = text
+        self.text_columns = text_columns
+
+    def fit(self, X: pd.DataFrame, y=None) -> "WithText":
+        self.fit_transform(X, y)
+        return self
+
+    def fit_transform(self, X: pd.DataFrame, y=None):
+        # fit_transform, never fit then transform: the text scores are out-of-fold on these rows.
+        self.text_columns_ = [str(c) for c in self.text_columns]
+        base = self.base.fit_transform(X.drop(columns=self.text_columns_), y)
+        return base if self.text is None else _join(base, self.text.fit_transform(X[self.text_columns_], y))
+
+    def transform(self, X: pd.DataFrame):
+        check_is_fitted(self, "text_columns_")
+        base = self.base.transform(X.drop(columns=self.text_columns_))
+        return base if self.text is None else _join(base, self.text.transform(X[self.text_columns_]))
+
+
+def _join(base, text):
+    import scipy.sparse as sp
+
+    if isinstance(base, pd.DataFrame):
+        if sp.issparse(text):
+            text = text.toarray()
+        names = [f"f{base.shape[1] + i}" for i in range(text.shape[1])]
+        return pd.concat([base, pd.DataFrame(text, index=base.index, columns=names)], axis=1)
+    if sp.issparse(text):
+        return sp.hstack([sp.csr_matrix(base, dtype=np.float32), text], format="csr")
+    return np.hstack([np.asarray(base, dtype=np.float32), text])
+
+
+def build_preprocessor(kind: str, numeric: Sequence[str], categorical: Sequence[str],
+                       text_columns: Sequence[str] = (), text=None):
+    """An unfitted transformer for `kind` over the typed frame's columns. With `text_columns`,
+    `text` (an unfitted TextFeatures, or None to leave them out) turns those into features."""
+    base = _base_preprocessor(kind, numeric, categorical)
+    return WithText(base, text, tuple(text_columns)) if text_columns else base
+
+
+def _base_preprocessor(kind: str, numeric: Sequence[str], categorical: Sequence[str]):
     if kind == "ordinal":
         return CategoryCodes()
     if kind == "native":
@@ -82,4 +131,17 @@ def _onehot(numeric: list[str], categorical: list[str]):
         encoder = OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_ONEHOT_CATEGORIES,
                                 sparse_output=False, dtype=np.float32)
         parts.append(("categorical", encoder, categorical))
+    if not parts:  # only text columns: they come in beside this, through WithText
+        return _NoColumns()
     return ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
+
+
+class _NoColumns(TransformerMixin, BaseEstimator):
+    """No feature: what one-hot encoding gives a frame whose every column is text."""
+
+    def fit(self, X, y=None) -> "_NoColumns":
+        self.fitted_ = True
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        return np.zeros((len(X), 0), dtype=np.float32)

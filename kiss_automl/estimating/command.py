@@ -43,7 +43,7 @@ def estimate_command(args: argparse.Namespace) -> int:
                                  data.text_cells), settings, families, watts_per_core=watts, g_per_j=g_per_j)
     own_cpu_s = process_cpu_seconds()  # this process from its start: interpreter, imports, reading, forecast
     report = to_dict(result, data, settings, args, intensity, skipped, own_cpu_s)
-    report["notes"] += not_forecast(args)
+    report["notes"] += not_forecast(args) + text_notes(data, watts)
     if args.format == "json":
         print(json.dumps(report, indent=2))
     else:
@@ -94,6 +94,22 @@ def not_forecast(args: argparse.Namespace) -> list[str]:
         notes.append("--resume replays the candidates a stopped fit journaled without training them: the fit "
                      "costs less than shown by what they cost")
     return notes
+
+
+def text_notes(data: Scan, watts_per_core: float) -> list[str]:
+    """Free text: what its steps add, by the cost model's per-character rates (not calibrated
+    as the forecast is)."""
+    from ..cost_model import TFIDF_FIT_J_PER_CHAR, embedding_joules
+
+    if not data.columns.free_text:
+        return []
+    chars = sum(data.columns.free_text.values())
+    scale = watts_per_core / 4.0  # the rates were measured at 4 W per core
+    tfidf = 2 * data.rows * chars * TFIDF_FIT_J_PER_CHAR * scale  # the search's folds and the refit
+    names = ", ".join(f"'{c}'" for c in data.columns.free_text)
+    return [f"Free text in {names} ({chars:.0f} characters a row): its TF-IDF step adds about {_num(tfidf)} J, "
+            f"not in the figures above; sentence embeddings, if the search tries them, about "
+            f"{_num(embedding_joules(data.rows, chars) * scale)} J more"]
 
 
 def check_metric(name: str | None, task: str) -> None:

@@ -66,6 +66,7 @@ class Columns:
     kinds: dict[str, str] = field(default_factory=dict)  # kept input column -> kind
     dropped: dict[str, str] = field(default_factory=dict)
     text: int = 0  # input columns that are text in the file (not plain numbers): dearer to read and type
+    free_text: dict[str, float] = field(default_factory=dict)  # free-text column -> mean characters
 
 
 @dataclass
@@ -257,7 +258,7 @@ def _task(labels: list[str], task: str) -> tuple[str, int]:
 
 def type_columns(values: dict[str, list[str]], decimal_comma: bool = False) -> Columns:
     """ColumnTyper's kinds and drops on sampled text values, and cost_model.feature_counts."""
-    kinds, dropped, levels = {}, {}, {}
+    kinds, dropped, levels, free_text = {}, {}, {}, {}
     n_numeric = text = 0
     for name, column in values.items():
         present = [v for v in column if v not in MISSING]
@@ -270,12 +271,15 @@ def type_columns(values: dict[str, list[str]], decimal_comma: bool = False) -> C
             dropped[name] = distinct
             continue
         kinds[name] = kind
-        if kind == "categorical":
+        if kind == "text":
+            free_text[name] = sum(map(len, present)) / len(present)
+        elif kind == "categorical":
             levels[name] = distinct
         else:
             n_numeric += parts
     width = n_numeric + sum(min(n, MAX_ONEHOT_CATEGORIES) for n in levels.values())
-    return Columns(n_numeric + len(levels), max(1, width), kinds, dropped, text)
+    return Columns(n_numeric + len(levels) + len(free_text), max(1, width + len(free_text)), kinds, dropped, text,
+                   free_text)
 
 
 def _kind(name: str, column: list[str], present: list[str], decimal_comma: bool):
@@ -303,9 +307,20 @@ def _kind(name: str, column: list[str], present: list[str], decimal_comma: bool)
         return "datetime", 0, 5 if timed else 4
     if len(values) <= 1:
         return None, "constant", 0
+    if _free_text(present, values):
+        return "text", 0, 1
     if len(present) >= ID_MIN_ROWS and len(values) >= ID_LIKE_SHARE * len(present):
         return None, "ID-like", 0
     return "categorical", len(values), 1
+
+
+def _free_text(present: list[str], values: set[str]) -> bool:
+    """kiss_automl.text.detect's rule (several words per value, many distinct values), on the
+    sample, without pandas; text_columns other than auto are not read here."""
+    from ..text.detect import MIN_DISTINCT, MIN_DISTINCT_SHARE, MIN_MEAN_WORDS
+
+    words = sum(len(v.split()) for v in present[:2000]) / min(len(present), 2000)
+    return words >= MIN_MEAN_WORDS and len(values) >= max(MIN_DISTINCT, MIN_DISTINCT_SHARE * len(present))
 
 
 def _integer_id(name: str, numbers: list[float]) -> bool:

@@ -54,6 +54,9 @@ class Family:
         the MLP pays for it when, and only if, it runs).
     uses_gpu : whether the family may run on a GPU: only its candidates are charged the
         GPUs' energy (an NVML counter is device-wide, and an idle H100 alone draws ~120 W).
+    text_input : how the family takes free-text columns (kiss_automl/text/features.py):
+        'sparse' (the TF-IDF or embedding itself, for linear models), 'score' (a text
+        model's out-of-fold predictions, for trees and the MLP) or 'none' (left out).
     """
 
     name: str
@@ -68,6 +71,7 @@ class Family:
     probe_first: bool = True
     uses_gpu: bool = False
     imports: tuple[str, ...] = ()
+    text_input: str = "score"
 
     def space(self, task: str) -> Mapping[str, BaseDistribution]:
         return self.spaces.get(task_kind(task), {})

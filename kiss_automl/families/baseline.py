@@ -13,5 +13,5 @@ def build(params: dict, context: BuildContext):
     return DummyClassifier(strategy="prior")
 
 
-BASELINE = Family(name="baseline", group="baseline", preprocessing="ordinal", build=build,
+BASELINE = Family(name="baseline", group="baseline", preprocessing="ordinal", text_input="none", build=build,
                   imports=("sklearn.dummy",))

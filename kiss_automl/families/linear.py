@@ -21,6 +21,7 @@ LINEAR = Family(
     name="linear",
     group="linear",
     preprocessing="onehot",
+    text_input="sparse",
     build=build,
     imports=("sklearn.linear_model",),
     spaces={

@@ -98,6 +98,9 @@ def stop_sentence(record: FitRecord) -> str:
         text = _budget_sentence(reason, detail)
     elif reason == "interrupted":
         text = "Stopped: interrupted (Ctrl-C or SIGTERM); the best candidate so far was kept and refit."
+    elif reason == "cluster_lost":
+        text = ("Stopped: the Dask cluster was lost (its scheduler disappeared); the candidates that finished were "
+                "kept and the best refit; `--resume` continues the search.")
     else:
         text = f"Stopped: {reason.replace('_', ' ')}."
     if len(run["evaluation"].get("rungs") or []) > 1:

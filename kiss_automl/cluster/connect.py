@@ -1,0 +1,89 @@
+"""Reaching a Dask cluster: an address, a Client the caller holds, or `local:N` (a LocalCluster
+of N single-threaded worker processes started for this fit and closed after it)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import KissError, one_line
+
+logger = logging.getLogger(__name__)
+EXTRA = "pip install 'kiss-automl[dask]'"
+CONNECT_TIMEOUT_S = 20
+
+
+def require() -> None:
+    """One clear line when the dask extra is missing."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise KissError(f"a scheduler needs the dask extra, which is not installed: {EXTRA}") from None
+
+
+@dataclass
+class Connection:
+    client: Any
+    address: str
+    owned_client: bool  # made here: closed here
+    local_cluster: Any = None  # started here (local:N): its processes are this fit's children
+
+    def close(self) -> None:
+        import contextlib
+
+        if self.client.status != "running":
+            # A client whose scheduler is gone logs its reconnection's end, from Dask's own
+            # thread, whenever it closes: the loss was said once, in one line (search.py).
+            logging.getLogger("distributed.client").addFilter(_drop_reconnect_noise)
+        with contextlib.suppress(Exception):  # a lost scheduler cannot be told goodbye
+            if self.owned_client:
+                self.client.close(timeout=5)
+        with contextlib.suppress(Exception):
+            if self.local_cluster is not None:
+                self.local_cluster.close(timeout=10)
+
+
+def _drop_reconnect_noise(record: logging.LogRecord) -> bool:
+    import asyncio
+
+    cancelled = record.exc_info is not None and isinstance(record.exc_info[1], asyncio.CancelledError)
+    return not (cancelled or str(record.msg).startswith("Failed to reconnect to scheduler"))
+
+
+def connect(scheduler: Any, memory_limit_gib: float | None = None) -> Connection:
+    """A client on `scheduler`: 'local:N', an address, or a distributed.Client (used as is)."""
+    require()
+    import distributed
+
+    if isinstance(scheduler, distributed.Client):
+        return Connection(scheduler, str(scheduler.scheduler.address), owned_client=False)
+    text = str(scheduler).strip()
+    if text.startswith("local:"):
+        return _local(int(text[len("local:"):]), memory_limit_gib)
+    try:
+        client = distributed.Client(text, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise KissError(f"cannot reach the Dask scheduler at {text}: {one_line(exc, 200)}") from None
+    return Connection(client, text, owned_client=True)
+
+
+def _local(workers: int, memory_limit_gib: float | None) -> Connection:
+    import dask
+    import distributed
+
+    # A candidate whose worker dies is a failed row at once, not retried on the next worker
+    # (the scheduler's default, 3 retries, would let one bad candidate kill four workers).
+    settings = {"distributed.scheduler.allowed-failures": 0}
+    # One OpenMP/BLAS thread per worker from its first import: parallelism is across candidates.
+    env = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    env["OMP_WAIT_POLICY"] = "passive"
+    with dask.config.set(settings):
+        cluster = distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+            worker_dashboard_address=None, silence_logs=logging.ERROR, env=env,
+            memory_limit=f"{memory_limit_gib}GiB" if memory_limit_gib else "auto")
+        client = distributed.Client(cluster, set_as_default=False)
+    logger.info("Started a local Dask cluster of %d worker process(es) (pid %d)", workers, os.getpid())
+    return Connection(client, cluster.scheduler_address, owned_client=True, local_cluster=cluster)

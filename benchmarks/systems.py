@@ -15,9 +15,9 @@ import time
 
 import suite_data
 
-SYSTEMS = ["kiss", "kiss-notext", "lgbm", "lr", "tfidf-lr", "null", "flaml", "flaml5", "autogluon"]
+SYSTEMS = ["kiss", "kiss-notext", "kiss-embed", "lgbm", "lr", "tfidf-lr", "null", "flaml", "flaml5", "autogluon"]
 # Nominal seconds of search; None = the system's own default (kiss: its config's time_budget).
-DEFAULT_BUDGET = {"kiss": None, "kiss-notext": None, "lgbm": None, "lr": None, "tfidf-lr": None, "null": None,
+DEFAULT_BUDGET = {"kiss": None, "kiss-notext": None, "kiss-embed": None, "lgbm": None, "lr": None, "tfidf-lr": None, "null": None,
                   "flaml": 60.0, "flaml5": 5.0, "autogluon": 60.0}
 # The free-text columns of the text benchmark's tables (shared/datasets/text), for the TF-IDF
 # peer; a table not listed has its text columns found by the rule a user would write.
@@ -31,12 +31,12 @@ def _positive_proba(proba, classes, task):
     return proba[:, 1], classes[1]
 
 
-def fit_kiss(X, y, X_test, task, seed, budget, text_columns=None):
+def fit_kiss(X, y, X_test, task, seed, budget, text_columns=None, config="default"):
     import kiss_automl
     from kiss_automl import KissClassifier, KissRegressor
 
     cls = KissRegressor if task == "regression" else KissClassifier
-    model = cls(time_budget=budget, random_state=seed, text_columns=text_columns).fit(X, y)
+    model = cls(time_budget=budget, random_state=seed, text_columns=text_columns, config=config).fit(X, y)
     summary = model.search_summary_
     board = model.leaderboard_
     info = {
@@ -61,6 +61,12 @@ def fit_kiss(X, y, X_test, task, seed, budget, text_columns=None):
 def fit_kiss_notext(X, y, X_test, task, seed, budget):
     """kiss-automl as a user with --no-text runs it: free text dropped as before."""
     return fit_kiss(X, y, X_test, task, seed, budget, text_columns=[])
+
+
+def fit_kiss_embed(X, y, X_test, task, seed, budget):
+    """kiss-automl told to try sentence embeddings whatever their cost (text_embeddings: always;
+    the text extra's default model)."""
+    return fit_kiss(X, y, X_test, task, seed, budget, config={"text_embeddings": "always"})
 
 
 def fit_tfidf_lr(X, y, X_test, task, seed, budget, dataset=None):
@@ -203,7 +209,7 @@ def fit_autogluon(X, y, X_test, task, seed, budget):
     return pred, proba, info
 
 
-FITTERS = {"kiss": fit_kiss, "kiss-notext": fit_kiss_notext, "lgbm": fit_lgbm, "lr": fit_lr,
+FITTERS = {"kiss": fit_kiss, "kiss-notext": fit_kiss_notext, "kiss-embed": fit_kiss_embed, "lgbm": fit_lgbm, "lr": fit_lr,
            "tfidf-lr": fit_tfidf_lr, "null": fit_null,
            "flaml": fit_flaml, "flaml5": fit_flaml, "autogluon": fit_autogluon}
 

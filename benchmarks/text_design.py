@@ -7,7 +7,10 @@ it compares, by test accuracy and CPU-seconds of the text step:
 
 - `lgbm, no text`: LightGBM (defaults, one thread) on the other columns;
 - `lgbm + oof(nb)`: the same plus a naive-Bayes-on-TF-IDF out-of-fold score and 5 text
-  statistics (what the tree families get: `output="score"`);
+  statistics;
+- `lgbm + oof(nb) + top terms`: and the TF-IDF of the 64 most frequent n-grams as columns
+  (what the tree families get: `output="score"`), with LightGBM on native categoricals and on
+  category codes (what the forests get);
 - `lgbm + oof(lr)`: the same with logistic regression as the text model;
 - `linear + tfidf`: logistic regression on the one-hot columns and the sparse TF-IDF, rows
   weighted x1 and x2 (what the linear family gets: `output="sparse"`, SPARSE_WEIGHT);
@@ -71,13 +74,21 @@ def measure(name: str, row: dict, seed: int) -> dict:
 
     others = typer.numeric_columns_ + typer.categorical_columns_
     out["lgbm, no text"] = lgbm("native", None)[0] if others else float("nan")  # no column but the text
+    top_terms = tf.TOP_TERMS
+    tf.TOP_TERMS = 0
     out["lgbm + oof(nb)"], out["cpu_s oof(nb)"] = lgbm("native", tf.TextFeatures(text, output="score", task=task))
+    tf.TOP_TERMS = top_terms
+    out["lgbm + oof(nb) + top terms"], out["cpu_s top terms"] = lgbm(
+        "native", tf.TextFeatures(text, output="score", task=task))
+    out["lgbm codes + oof(nb) + top terms"], _ = lgbm("ordinal", tf.TextFeatures(text, output="score", task=task))
 
     class LogisticScore(tf.TextFeatures):
         def _scorer(self):
             return LogisticRegression(C=4.0, max_iter=1000)
 
+    tf.TOP_TERMS = 0
     out["lgbm + oof(lr)"], out["cpu_s oof(lr)"] = lgbm("native", LogisticScore(text, output="score", task=task))
+    tf.TOP_TERMS = top_terms
     for weight in (1.0, 2.0):
         tf.SPARSE_WEIGHT = weight
         tf.clear_cache()

@@ -115,12 +115,18 @@ class WeightedEnsemble(BaseEstimator):
         self.n_members_ = len(self.members)
         return self
 
+    def _normalized(self) -> list[float]:
+        """The weights summing to 1: the leaderboard's are rounded (3 x 0.3333), and a blend's
+        probabilities must still sum to 1."""
+        total = float(sum(self.weights))
+        return [w / total for w in self.weights]
+
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return sum(w * m.predict_proba(X) for m, w in zip(self.members, self.weights))
+        return sum(w * m.predict_proba(X) for m, w in zip(self.members, self._normalized()))
 
     def predict(self, X) -> np.ndarray:
         check_is_fitted(self)
         if self.classify:
             return self.predict_proba(X).argmax(axis=1)
-        return sum(w * m.predict(X) for m, w in zip(self.members, self.weights))
+        return sum(w * m.predict(X) for m, w in zip(self.members, self._normalized()))

@@ -16,7 +16,7 @@ from kiss_automl.columns import MAX_TEXT_CHARS, ColumnTyper
 from kiss_automl.errors import DataError
 from kiss_automl.text import TEXT_PARAM, split_params, text_features_in
 from kiss_automl.text.detect import looks_like_text
-from kiss_automl.text.features import TextFeatures, clear_cache, text_stats
+from kiss_automl.text.features import TOP_TERMS, TextFeatures, clear_cache, text_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 FOODS = ROOT / "datasets" / "fine_foods_small.csv"
@@ -100,7 +100,8 @@ def test_score_output_is_out_of_fold_and_sparse_output_is_the_tfidf():
     target = (y == "great").to_numpy().astype(int)
     score = TextFeatures(["review"], output="score", task="binary")
     oof = score.fit_transform(texts, target)
-    assert oof.shape == (300, 1 + 5)
+    top = len(score.top_terms_["review"])
+    assert 0 < top <= TOP_TERMS and oof.shape == (300, 1 + top + 5)
     in_sample = score.transform(texts)
     # A model scored on its own training rows is surer than out of fold: the features differ.
     assert np.abs(in_sample[:, 0] - 0.5).mean() > np.abs(oof[:, 0] - 0.5).mean()
@@ -176,9 +177,11 @@ def test_text_that_does_not_pay_is_left_out(tmp_path):
     assert text["pays"] is False and text["view"] == "none"
     board = model.leaderboard_.sort_values("trial")
     views = [json.loads(p).get(TEXT_PARAM) for p in board["params"]]
-    twin = views.index("none", 2)  # baseline (0), linear with the text (1), then linear without it
-    assert views[1] == "tfidf" and board["family"].iloc[twin] == "linear"
-    later = [v for v, f in zip(views[twin + 1:], board["family"].iloc[twin + 1:]) if f != "ensemble"]
+    families = list(board["family"])
+    # The judge is the first tree family: its start with the text, then the same without it.
+    twin = next(i for i, (v, f) in enumerate(zip(views, families)) if v == "none" and f != "baseline")
+    assert families[twin] == "random_forest" and views[twin - 1] == "tfidf" and families[twin - 1] == "random_forest"
+    later = [v for v, f in zip(views[twin + 1:], families[twin + 1:]) if f != "ensemble"]
     assert later and all(v == "none" for v in later)
     assert any("left out" in n for n in model.notes_)
 
@@ -225,3 +228,12 @@ def test_text_features_survive_the_model_file(tmp_path):
                                rtol=1e-5)
     # The vocabulary is saved as one string: the folder stays small.
     assert (out / "model.skops").stat().st_size < 5_000_000
+
+
+def test_estimate_names_the_free_text_and_what_it_adds():
+    cmd = [sys.executable, "-m", "kiss_automl", "estimate", str(FOODS), "--target", "score"]
+    said = subprocess.run(cmd, capture_output=True, text=True)
+    assert said.returncode == 0, said.stderr
+    assert "Free text in 'review'" in said.stdout and "TF-IDF step adds about" in said.stdout
+    quiet = subprocess.run(cmd + ["--no-text"], capture_output=True, text=True)
+    assert quiet.returncode == 0 and "Free text" not in quiet.stdout

@@ -43,7 +43,7 @@ def estimate_command(args: argparse.Namespace) -> int:
                                  data.text_cells), settings, families, watts_per_core=watts, g_per_j=g_per_j)
     own_cpu_s = process_cpu_seconds()  # this process from its start: interpreter, imports, reading, forecast
     report = to_dict(result, data, settings, args, intensity, skipped, own_cpu_s)
-    report["notes"] += not_forecast(args) + text_notes(data, watts)
+    report["notes"] += not_forecast(args) + ([] if args.no_text else text_notes(data, watts))
     if args.format == "json":
         print(json.dumps(report, indent=2))
     else:

@@ -6,10 +6,12 @@ Two outputs, chosen per family (`Family.text_input`), both measured on the text 
 - ``sparse``, for linear models: the representation itself (TF-IDF of word 1-2-grams, or
   sentence embeddings) beside the other columns, plus a few text statistics.
 - ``score``, for trees and the MLP: a text-only model's out-of-fold predictions (one column
-  per class past two, one for regression), plus the same statistics. Trees split poorly
-  on 20,000 sparse columns; one well-calibrated score column carries the text's signal at
-  a cost of milliseconds. The score is out-of-fold on the training rows, so the trees see
-  on them what they will see at predict time, not an overfitted echo of the target.
+  per class past two, one for regression), the TF-IDF of the 64 most frequent n-grams, plus
+  the same statistics. Trees split poorly on 20,000 sparse columns; one well-calibrated
+  score column carries the text's signal at a cost of milliseconds, and the frequent
+  n-grams let a tree cross a word with the other columns. The score is out-of-fold on the
+  training rows, so the trees see on them what they will see at predict time, not an
+  overfitted echo of the target.
 
 The text-only model is multinomial naive Bayes on TF-IDF (as good as logistic regression
 here as a feature, at a few hundredths of its cost), ridge for regression, logistic
@@ -35,12 +37,20 @@ from . import EMBED_PREFIX, TFIDF
 
 #: Vocabulary cap: word 1-2-grams seen in at least two rows, the most frequent ones.
 MAX_FEATURES = 20_000
+#: The most frequent n-grams (lowest idf) given to the trees as columns of their own beside the
+#: score: a tree can then cross a word with the other columns ("descent" with the altitude),
+#: which a score summing every word cannot offer (benchmarks/TEXT_DESIGN.md).
+#: kiss-automl's 3-seed mean test accuracy without them, with 64 and with 128: bird_strikes
+#: 0.7052, 0.7135, 0.7157 (the last two judging the text on a tree family: search.py);
+#: fine_foods 0.8240, 0.8243, 0.8224, at 27, 56 and 71 J a fit. 64: the gain for less energy.
+TOP_TERMS = 64
 #: Folds of the out-of-fold score.
 SCORE_FOLDS = 5
 #: Weight of the unit-norm TF-IDF or embedding rows in the sparse output: the linear model's
 #: default regularization suits standardized columns and flattens unit-norm rows (logistic
 #: regression on TF-IDF with C=1: 0.789 accuracy on fine_foods, with the rows x2, i.e. C=4
-#: on them: 0.806, 3-fold CV; bird_strikes 0.569 and 0.571).
+#: on them: 0.806, 3-fold CV; bird_strikes 0.569 and 0.571). On the test splits of seeds 0-2
+#: (benchmarks/TEXT_DESIGN.md) it is mixed: fine_foods +2.2 points, bird_strikes -1.5.
 SPARSE_WEIGHT = 2.0
 STAT_NAMES = ("chars", "words", "digit_share", "links", "upper_share")
 _CACHE_ENTRIES = 64
@@ -92,7 +102,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     columns : names of the text columns.
     view : ``"tfidf"`` or ``"embed:<model>"``.
     output : ``"sparse"`` (the representation, for linear models) or ``"score"``
-        (out-of-fold text-model predictions, for trees and the MLP).
+        (out-of-fold text-model predictions and the frequent n-grams, for trees and the MLP).
     task : ``"binary"``, ``"multiclass"`` or ``"regression"``.
     encoder : the loaded sentence encoder of an embed view (:mod:`kiss_automl.text.encoder`);
         never saved with the model, attached again when the model is loaded.
@@ -121,7 +131,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         if self.output == "score" and y is None:
             raise ValueError("TextFeatures(output='score') needs the target to fit")
         self.columns_ = [str(c) for c in self.columns]
-        self.vectorizers_, self.scorers_, self.digests_ = {}, {}, {}
+        self.vectorizers_, self.scorers_, self.digests_, self.top_terms_ = {}, {}, {}, {}
         if self.view.startswith(EMBED_PREFIX):
             self.encoder_spec_ = self._encoder().spec.as_dict()
         y_digest = digest(np.asarray(y)) if y is not None else ""
@@ -136,6 +146,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
                                       lambda: self._out_of_fold(represented, np.asarray(y)))
                 self.scorers_[name] = scorer
                 parts.append(oof)
+                parts.append(self._top_terms(name, represented))
             else:
                 parts.append(represented * SPARSE_WEIGHT)
             parts.append(text_stats(texts))
@@ -164,6 +175,18 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             oof = cross_val_predict(scorer, represented, y, cv=splitter)
         scorer.fit(represented, y)
         return scorer, self._score_columns(oof)
+
+    def _top_terms(self, name: str, represented) -> np.ndarray:
+        """The TF-IDF of the column's most frequent n-grams, dense; none for embeddings."""
+        vectorizer = self.vectorizers_.get(name)
+        if name not in self.top_terms_:
+            idf = getattr(vectorizer, "idf_", None)
+            self.top_terms_[name] = np.argsort(idf, kind="stable")[:TOP_TERMS] if idf is not None else \
+                np.zeros(0, dtype=np.int64)
+        columns = self.top_terms_[name]
+        if not len(columns):
+            return np.zeros((represented.shape[0], 0), dtype=np.float32)
+        return represented[:, columns].toarray().astype(np.float32)
 
     def _scorer(self):
         embedded = self.view.startswith(EMBED_PREFIX)
@@ -196,6 +219,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
                 scorer = self.scorers_[name]
                 parts.append(self._score_columns(scorer.predict_proba(represented) if self.task != "regression"
                                                  else scorer.predict(represented)))
+                parts.append(self._top_terms(name, represented))
             else:
                 parts.append(represented * SPARSE_WEIGHT)
             parts.append(text_stats(texts))

@@ -11,11 +11,13 @@ model. Two things change when candidates share a machine:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from typing import Any
 
 from ..energy import CpuTimeMeter, Reading, make_meter
+from ..energy.cputime import ThreadCpuClock
 
 
 def _machine_busy_seconds() -> float:
@@ -55,23 +57,17 @@ class CpuShareMeter:
                        constants={**reading.constants, "machine_share": share})
 
 
-class ThreadCpuTimeMeter:
-    """The CPU-time model on the calling thread: for workers that run several tasks at once."""
-
-    scope = "thread"
+class ThreadCpuTimeMeter(ThreadCpuClock):
+    """The CPU-time model on the calling thread: for workers that run several tasks at once
+    (the thread clock's reading, at the worker's watts per core and with its constants)."""
 
     def __init__(self, watts_per_core: float, constants: dict):
-        self.watts_per_core, self._constants = watts_per_core, constants
+        super().__init__(watts_per_core)
+        self._constants = constants
         self.method = f"cpu-time-model(thread, W/core={watts_per_core:.3g})"
 
-    def start(self) -> tuple[float, float]:
-        return (time.perf_counter(), time.thread_time())
-
     def stop(self, token: tuple[float, float]) -> Reading:
-        wall0, cpu0 = token
-        cpu = max(time.thread_time() - cpu0, 0.0)
-        return Reading(joules=cpu * self.watts_per_core, cpu_seconds=cpu, wall_seconds=time.perf_counter() - wall0,
-                       method=self.method, scope=self.scope, constants=dict(self._constants))
+        return dataclasses.replace(super().stop(token), constants=dict(self._constants))
 
 
 @functools.lru_cache(maxsize=4)

@@ -8,7 +8,7 @@ it compares, by test accuracy and CPU-seconds of the text step:
 - `lgbm, no text`: LightGBM (defaults, one thread) on the other columns;
 - `lgbm + oof(nb)`: the same plus a naive-Bayes-on-TF-IDF out-of-fold score and 5 text
   statistics;
-- `lgbm + oof(nb) + top terms`: and the TF-IDF of the 64 most frequent n-grams as columns
+- `lgbm + oof(nb) + top terms`: and the TF-IDF of the 32 most frequent n-grams as columns
   (what the tree families get: `output="score"`), with LightGBM on native categoricals and on
   category codes (what the forests get);
 - `lgbm + oof(lr)`: the same with logistic regression as the text model;

@@ -6,7 +6,7 @@ Two outputs, chosen per family (`Family.text_input`), both measured on the text 
 - ``sparse``, for linear models: the representation itself (TF-IDF of word 1-2-grams, or
   sentence embeddings) beside the other columns, plus a few text statistics.
 - ``score``, for trees and the MLP: a text-only model's out-of-fold predictions (one column
-  per class past two, one for regression), the TF-IDF of the 64 most frequent n-grams, plus
+  per class past two, one for regression), the TF-IDF of the 32 most frequent n-grams, plus
   the same statistics. Trees split poorly on 20,000 sparse columns; one well-calibrated
   score column carries the text's signal at a cost of milliseconds, and the frequent
   n-grams let a tree cross a word with the other columns. The score is out-of-fold on the
@@ -40,10 +40,11 @@ MAX_FEATURES = 20_000
 #: The most frequent n-grams (lowest idf) given to the trees as columns of their own beside the
 #: score: a tree can then cross a word with the other columns ("descent" with the altitude),
 #: which a score summing every word cannot offer (benchmarks/TEXT_DESIGN.md).
-#: kiss-automl's 3-seed mean test accuracy without them, with 64 and with 128: bird_strikes
-#: 0.7052, 0.7135, 0.7157 (the last two judging the text on a tree family: search.py);
-#: fine_foods 0.8240, 0.8243, 0.8224, at 27, 56 and 71 J a fit. 64: the gain for less energy.
-TOP_TERMS = 64
+#: kiss-automl's 3-seed mean test accuracy without them, with 32, 64 and 128: bird_strikes
+#: 0.7052, 0.7211, 0.7135, 0.7157 (all but the first judging the text on a tree family:
+#: search.py), at 119 J with 32 and 179 J with 64; fine_foods 0.8240, 0.8227, 0.8243,
+#: 0.8224, at 27, 40, 57 and 71 J. 32: the gain for the least energy.
+TOP_TERMS = 32
 #: Folds of the out-of-fold score.
 SCORE_FOLDS = 5
 #: Weight of the unit-norm TF-IDF or embedding rows in the sparse output: the linear model's

@@ -3,6 +3,7 @@
     python benchmarks/run.py --data-dir ../shared/datasets/text \\
         --systems kiss,kiss-notext,tfidf-lr,flaml,autogluon --seeds 0,1,2 --out benchmarks/out/text --no-report
     python benchmarks/text_report.py benchmarks/out/text/results.csv     # writes benchmarks/TEXT.md
+    cp benchmarks/out/text/results.csv benchmarks/TEXT_results.csv     # the rows, kept with the table
 
 Per table: each system's test accuracy (mean and spread over the seeds) and energy (the
 whole process, CPU-time model); then the issue's checks on the 3-seed means: kiss-automl with

@@ -20,9 +20,14 @@ def split_params(params: Mapping[str, Any]) -> tuple[dict, str | None]:
 
 def text_features_in(model) -> list:
     """Every TextFeatures inside a fitted model (pipelines, WithText, a blend's members)."""
+    import sys
+
+    features = sys.modules.get(f"{__name__}.features")
+    if features is None:  # a loaded model with text imported it: no import for models without
+        return []
     from sklearn.base import BaseEstimator
 
-    from .features import TextFeatures
+    TextFeatures = features.TextFeatures
 
     found, stack, seen = [], [model], set()
     while stack:

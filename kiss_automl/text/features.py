@@ -53,7 +53,6 @@ SCORE_FOLDS = 5
 #: on them: 0.806, 3-fold CV; bird_strikes 0.569 and 0.571). On the test splits of seeds 0-2
 #: (benchmarks/TEXT_DESIGN.md) it is mixed: fine_foods +2.2 points, bird_strikes -1.5.
 SPARSE_WEIGHT = 2.0
-STAT_NAMES = ("chars", "words", "digit_share", "links", "upper_share")
 _CACHE_ENTRIES = 64
 _cache: OrderedDict = OrderedDict()
 

@@ -524,7 +524,7 @@ def _bool_to_float(s: pd.Series) -> np.ndarray:
 
 def _text_values(s: pd.Series) -> pd.Series:
     """Free text as Python strings, missing as the empty string."""
-    return _as_text(s).astype(object).where(s.notna().to_numpy(), "").astype(str).astype(object)
+    return _as_text(s).astype(object).where(s.notna().to_numpy(), "")
 
 
 def _as_text(s: pd.Series) -> pd.Series:

@@ -4,7 +4,7 @@ task on another machine: kiss_automl/cluster/).
 
 A runner has `slots` (how many candidates it runs at once), `submit(job) -> handle`,
 `collect(handle) -> RunResult` (blocks), `cancel(handles)` and `close()`. The default one,
-in this process, is search.LocalRunner; kiss_automl/cluster/ has the Dask one.
+in this process, is LocalRunner below; kiss_automl/cluster/ has the Dask one.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from .evaluation import Evaluation
+from .evaluation import EvalPlan, Evaluation, Task, evaluate, evaluate_in_worker
 from .families import BuildContext, Family
+from .text import EMBED_PREFIX, TEXT_PARAM
 
 logger = logging.getLogger(__name__)
 
@@ -44,3 +45,40 @@ class RunResult:
 
     evaluation: Evaluation
     placement: dict[str, Any] = field(default_factory=dict)
+
+
+class LocalRunner:
+    """Candidates in this process (or a forked worker when `isolate`), one at a time.
+
+    Lazy: a job runs when it is collected, so a search with a window of W proposals runs
+    here exactly the candidates a cluster with that window runs (see Search).
+    """
+
+    slots = 1
+
+    def __init__(self, data: Task, plan: EvalPlan, meter, gpu_meter=None, isolate: bool = False,
+                 memory_limit: float | None = None):
+        self.data, self.plan, self.meter, self.gpu_meter = data, plan, meter, gpu_meter
+        self.isolate, self.memory_limit = isolate, memory_limit
+
+    def submit(self, job: Job) -> Job:
+        return job
+
+    def collect(self, job: Job) -> RunResult:
+        embeds = str(job.params.get(TEXT_PARAM, "")).startswith(EMBED_PREFIX)  # the encoder may run on a GPU
+        on_gpu = (job.family.uses_gpu or embeds) and self.gpu_meter is not None
+        meter = self.gpu_meter if on_gpu else self.meter
+        if self.isolate and not on_gpu:  # CUDA does not survive a fork: GPU work stays here
+            evaluation = evaluate_in_worker(job.family, job.params, self.data, self.plan, job.rung, job.context,
+                                            meter, job.early_stopping_rounds, job.timeout, job.n_jobs,
+                                            self.memory_limit)
+        else:
+            evaluation = evaluate(job.family, job.params, self.data, self.plan, job.rung, job.context, meter,
+                                  job.early_stopping_rounds, timeout=job.timeout, n_jobs=job.n_jobs)
+        return RunResult(evaluation)
+
+    def cancel(self, handles) -> None:
+        """Nothing runs before it is collected: nothing to stop."""
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -16,16 +16,17 @@ import time
 import warnings
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from . import cost_model, isolation, stopping
 from .config import SearchConfig
-from .evaluation import EvalPlan, Evaluation, Task, evaluate, evaluate_in_worker
+from .evaluation import EvalPlan, Evaluation, Task
 from .families import BuildContext, Family
-from .text import EMBED_PREFIX, NO_TEXT, TEXT_PARAM, TFIDF, steps as text_steps
-from .runner import ClusterLost, Job, RunResult
+from .runner import ClusterLost, Job, LocalRunner
+from .text import NO_TEXT, TEXT_PARAM, steps as text_steps
+from .text.search_steps import TextSteps
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(level)
 
 
-class Search:
+class Search(TextSteps):
     """One search over `families` for `data`, evaluated by `plan`, measured by `meter`.
 
     `on_event(name, **info)` is called at each step (for progress display); it must be cheap.
@@ -221,112 +222,6 @@ class Search:
                     self._trial(family, phase="start")
                 if self.text is not None and self.text.pays is None and family is self._text_judge():
                     self._weigh_text(family)
-
-    # ---- free text ------------------------------------------------------------------------
-    def _text_judge(self) -> Family | None:
-        """The family whose start is run without the text too: the cheapest that takes the
-        text as a score (a tree family). Linear models judge it badly: on bird_strikes, 10,000
-        sparse TF-IDF columns on 4,000 rows cost logistic regression 0.4 points, while the
-        trees gained 1.5-3 points from the same text (benchmarks/TEXT.md)."""
-        probed = [f for f in self.families if f.probe_first and f.text_input != "none"]
-        return next((f for f in probed if f.text_input == "score"), probed[0] if probed else None)
-
-    def _weigh_text(self, family: Family) -> None:
-        """The family's first start without the text: if the text does not pay, leave it out."""
-        start = dict(family.start_configs(self.data.task)[0])
-        others = self.data.numeric or self.data.categorical
-        if others:  # with text alone, "without" is the baseline: nothing to fit
-            self._submit(family, {**start, TEXT_PARAM: NO_TEXT}, rung=0, phase="start")
-        self._drain()
-        runs = [c for c in self.candidates if c.rung == 0 and c.ok]
-        with_text = next((c for c in runs if c.family == family.name and c.params.get(TEXT_PARAM) == TFIDF), None)
-        without = next((c for c in runs if c.params.get(TEXT_PARAM) == NO_TEXT and
-                        (c.family == family.name or not others)), None)
-        if with_text is None or without is None:
-            return
-        record, tol = self.text, self.noise_tol()
-        record.with_text, record.without_text, record.tolerance = with_text.score, without.score, tol
-        record.pays = text_steps.text_pays(with_text.signed, without.signed, tol)
-        scored = (f"{with_text.family} scored {with_text.score:.4g} with it, {without.family} "
-                  f"{without.score:.4g} without")
-        if record.pays:
-            record.notes.append(f"Text ({', '.join(record.columns)}) pays on TF-IDF: {scored}")
-        else:
-            record.view = NO_TEXT
-            record.notes.append(f"Text ({', '.join(record.columns)}) left out after the probe: {scored}, "
-                                f"a gain within the tolerance {tol:.3g}")
-
-    def _embed_after(self, stop: StopSearch) -> StopSearch:
-        """Sentence embeddings after the TF-IDF search, when the text paid and they are worth
-        their energy (text/steps.py); tuning goes on with them when they beat the best."""
-        from .text import encoder
-
-        try:
-            if stop.reason not in ("plateau", "search_exhausted"):
-                self.text.embeddings = f"not tried: the search stopped on its {stop.reason}"
-                return stop
-            return self._try_embeddings(stop)
-        finally:
-            self.text.notes.append(f"Sentence embeddings {self.text.embeddings}")
-            if not encoder.extra_installed():
-                self.text.notes.append("Text went as far as TF-IDF; for sentence embeddings, "
-                                       "pip install 'kiss-automl[text]'")
-
-    def _try_embeddings(self, stop: StopSearch) -> StopSearch:
-        record = self.text
-        estimate = cost_model.embedding_joules(self.data.X.shape[0], self.text_chars)
-        record.embedding_estimate_j = estimate
-        refused = text_steps.embeddings_refused(self.config.text_embeddings, record.pays, estimate,
-                                                self.decision_joules)
-        if refused is None:
-            refused = self._embeddings_unavailable() or self._overruns(estimate)
-        if refused:
-            record.embeddings = refused
-            return stop
-        view = EMBED_PREFIX + (self.data.text_model or "all-MiniLM-L6-v2")
-        best_before = self.best().signed if self.best() else -math.inf
-        pool = sorted((c for c in self.candidates if c.ok and c.rung == 0 and c.params.get(TEXT_PARAM) == record.view
-                       and c.family != "baseline"), key=lambda c: (-c.signed, c.trial))
-        try:
-            with _quiet_optuna():
-                for previous in _distinct(pool, text_steps.EMBED_TRIES):
-                    self._check_budgets()
-                    family = next(f for f in self.families if f.name == previous.family)
-                    self._submit(family, {**previous.search_params, TEXT_PARAM: view}, rung=0, phase="tuned")
-                    self._settle()
-                self._drain()
-                embedded = [c.signed for c in self.candidates if c.ok and c.params.get(TEXT_PARAM) == view]
-                gain = max(embedded, default=-math.inf) - best_before
-                if gain <= self.noise_tol():
-                    record.embeddings = (f"tried on {len(embedded)} configuration(s): best gain {gain:+.4g}, within "
-                                         f"the tolerance {self.noise_tol():.3g}; TF-IDF kept")
-                    return stop
-                record.embeddings, record.view = f"tried: gain {gain:+.4g}; tuning went on with them", view
-                self.stale = {name: 0 for name in self.stale}
-                self._tune()
-        except StopSearch as rule:
-            self._drain()
-            return rule
-        return stop
-
-    def _embeddings_unavailable(self) -> str | None:
-        """Why the sentence encoder cannot be had (said once in the notes), or None."""
-        from .evaluation import text_encoder
-        from .text import encoder
-
-        if not encoder.extra_installed():
-            return "not tried: the text extra is not installed"
-        try:
-            text_encoder(self.data, BuildContext(self.data.task, self.seed, device=self.config.device))
-        except encoder.EncoderUnavailable as exc:
-            return f"not tried: {exc}"
-        return None
-
-    def _overruns(self, estimate: float) -> str | None:
-        if self.budgets.joules is None and self.budgets.co2_g is None:
-            return None
-        reason = stopping.next_trial_overruns(self.budgets, self.joules, estimate, self.grams_per_joule)
-        return f"not tried: their estimated {estimate:.3g} J would overrun the {reason}" if reason else None
 
     def _tune(self) -> None:
         """Optuna proposals, each to the family whose next trial looks most worth its energy."""
@@ -449,10 +344,9 @@ class Search:
             candidate.score_std = float(np.std(evaluation.scores)) if len(evaluation.scores) > 1 else \
                 evaluation.chunk_std
             candidate.signed = self.data.metric.signed(candidate.score)
-        fit_estimate, predict_estimate = cost_model.candidate_joules(family.name, candidate.params,
-                                                                     self._shapes(family, rung))
-        text_fit, text_predict = cost_model.text_joules(params.get(TEXT_PARAM), self._shapes(family, rung),
-                                                        self.text_chars)
+        shapes = self._shapes(family, rung)
+        fit_estimate, predict_estimate = cost_model.candidate_joules(family.name, candidate.params, shapes)
+        text_fit, text_predict = cost_model.text_joules(params.get(TEXT_PARAM), shapes, self.text_chars)
         fit_estimate, predict_estimate = fit_estimate + text_fit, predict_estimate + text_predict
         candidate.estimated_joules = fit_estimate + predict_estimate
         candidate.estimated_predict_joules = predict_estimate
@@ -604,43 +498,6 @@ class Search:
         if self.config.decision_energy == "estimated":
             return candidate.estimated_predict_joules
         return candidate.evaluation.predict_joules / max(candidate.evaluation.predicted_rows, 1)
-
-
-class LocalRunner:
-    """Candidates in this process (or a forked worker when `isolate`), one at a time.
-
-    Lazy: a job runs when it is collected, so a search with a window of W proposals runs
-    here exactly the candidates a cluster with that window runs (see Search).
-    """
-
-    slots = 1
-
-    def __init__(self, data: Task, plan: EvalPlan, meter, gpu_meter=None, isolate: bool = False,
-                 memory_limit: float | None = None):
-        self.data, self.plan, self.meter, self.gpu_meter = data, plan, meter, gpu_meter
-        self.isolate, self.memory_limit = isolate, memory_limit
-
-    def submit(self, job: Job) -> Job:
-        return job
-
-    def collect(self, job: Job) -> RunResult:
-        embeds = str(job.params.get(TEXT_PARAM, "")).startswith(EMBED_PREFIX)  # the encoder may run on a GPU
-        on_gpu = (job.family.uses_gpu or embeds) and self.gpu_meter is not None
-        meter = self.gpu_meter if on_gpu else self.meter
-        if self.isolate and not on_gpu:  # CUDA does not survive a fork: GPU work stays here
-            evaluation = evaluate_in_worker(job.family, job.params, self.data, self.plan, job.rung, job.context,
-                                            meter, job.early_stopping_rounds, job.timeout, job.n_jobs,
-                                            self.memory_limit)
-        else:
-            evaluation = evaluate(job.family, job.params, self.data, self.plan, job.rung, job.context, meter,
-                                  job.early_stopping_rounds, timeout=job.timeout, n_jobs=job.n_jobs)
-        return RunResult(evaluation)
-
-    def cancel(self, handles) -> None:
-        """Nothing runs before it is collected: nothing to stop."""
-
-    def close(self) -> None:
-        """Nothing to release."""
 
 
 def _distinct(pool: list[Candidate], k: int) -> list[Candidate]:

@@ -187,12 +187,12 @@ def test_a_damaged_model_folder_exits_2_with_one_line(fitted, tmp_path, capsys):
 
 
 def test_an_interrupt_before_any_candidate_finishes_exits_130_and_leaves_nothing(tmp_path, monkeypatch, capsys):
-    from kiss_automl import search
+    from kiss_automl import runner  # where candidates are evaluated in this process
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(search, "evaluate", interrupted)
+    monkeypatch.setattr(runner, "evaluate", interrupted)
     out = tmp_path / "out"
     assert main(["fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out), *FAST]) == 130
     assert capsys.readouterr().err.strip().splitlines() == ["kiss-automl: interrupted"]

@@ -31,12 +31,14 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget", type=float, default=None, help="seconds of search (AutoML systems)")
     parser.add_argument("--data-dir", default=str(suite_data.DEFAULT_DATA_DIR))
+    parser.add_argument("--losses-dir", default=None,
+                        help="write the per-row test losses here (DATASET__SYSTEM__SEED.npy), for paired errors")
     args = parser.parse_args(argv)
     out = {"dataset": args.dataset, "system": args.system, "seed": args.seed, "python": sys.executable}
     try:
         row = suite_data.manifest(args.data_dir)[args.dataset]
         out["task"] = row["task"]
-        out.update(systems.run(args.system, row, args.seed, args.budget))
+        out.update(systems.run(args.system, row, args.seed, args.budget, args.losses_dir))
         out["status"] = "ok"
     except Exception as exc:  # the runner records it as a row and goes on
         traceback.print_exc()

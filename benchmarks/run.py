@@ -154,7 +154,7 @@ def main(argv=None) -> int:
         nominal = budget if budget is not None else (KISS_DEFAULT_BUDGET if system.startswith("kiss") else 60.0)
         timeout = args.timeout or 3 * nominal + 120
         cmd = [pythons[system], str(HERE / "child.py"), "--dataset", name, "--system", system,
-               "--seed", str(seed), "--data-dir", args.data_dir]
+               "--seed", str(seed), "--data-dir", args.data_dir, "--losses-dir", str(out / "losses")]
         if budget is not None:
             cmd += ["--budget", str(budget)]
         log = out / "logs" / f"{name}__{system}__{seed}.log"

@@ -10,6 +10,7 @@ returns (predictions, positive-class probabilities or None, info dict).
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 
@@ -229,8 +230,19 @@ def score(task, y_test, pred, positive) -> dict:
     return out
 
 
-def run(system: str, row: dict, seed: int, budget: float | None) -> dict:
-    """Load, split, fit, predict and score one (dataset, system, seed)."""
+def row_losses(task, y_test, pred):
+    """Per test row: 1 for a wrong class, 0 for a right one; the squared error in regression.
+    Two systems' losses on the same rows give the paired standard error of their difference."""
+    import numpy as np
+
+    if task == "regression":
+        return (np.asarray(y_test, dtype=float) - np.asarray(pred, dtype=float)) ** 2
+    return (np.asarray(y_test).astype(str) != np.asarray(pred).astype(str)).astype(np.float32)
+
+
+def run(system: str, row: dict, seed: int, budget: float | None, losses_dir: str | None = None) -> dict:
+    """Load, split, fit, predict and score one (dataset, system, seed); with `losses_dir`,
+    save the per-row test losses there (row_losses)."""
     if system not in FITTERS:
         raise ValueError(f"Unknown system {system!r}; choose from {', '.join(SYSTEMS)}")
     if budget is None:
@@ -246,4 +258,9 @@ def run(system: str, row: dict, seed: int, budget: float | None) -> dict:
     result = {"load_s": t1 - t0, "fit_predict_s": t2 - t1, "fit_predict_cpu_s": time.process_time() - cpu1,
               "n_train": len(X_train), "n_test": len(X_test), "budget": budget, "info": info}
     result.update(score(row["task"], y_test, pred, positive))
+    if losses_dir:
+        import numpy as np
+
+        os.makedirs(losses_dir, exist_ok=True)
+        np.save(os.path.join(losses_dir, f"{row['name']}__{system}__{seed}.npy"), row_losses(row["task"], y_test, pred))
     return result

@@ -20,7 +20,8 @@ from sklearn.pipeline import Pipeline
 from . import leaderboard
 from .config import SearchConfig
 from .errors import DataError, KissError, one_line
-from .evaluation import Task, make_plan, make_preprocessor
+from .evaluation import Task, make_plan, make_preprocessor, row_order
+from .preprocess import MAX_NATIVE_LEVELS
 from .families import REGISTRY, BuildContext, Family
 from .metrics import get_metric
 from .text import split_params
@@ -89,10 +90,11 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     _import_search_libraries()
     imports_reading = meter.stop(token)
     imports_seconds = time.perf_counter() - started
+    plan = make_plan(y, task, config, seed, row_order(typed, y))
     data = Task(typed, y, task, int(y.max()) + 1 if task != "regression" else 0, metric,
                 tuple(typer.numeric_columns_), tuple(typer.categorical_columns_), tuple(typer.text_columns_),
-                config.text_model, text_model_explicit=config.text_model is not None)
-    plan = make_plan(y, task, config, seed)
+                config.text_model, text_model_explicit=config.text_model is not None,
+                native_max_levels=MAX_NATIVE_LEVELS if plan.mode == "holdout" else None)
     if journal is not None:  # a resumed search can then blend replayed candidates too
         journal.keep_predictions = ensemble.wanted(config.ensemble, plan.mode)
     # One thread per BLAS/OpenMP pool: on a small machine a second thread mostly spin-waits

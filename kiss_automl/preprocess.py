@@ -3,7 +3,8 @@
 - 'onehot'  (linear, MLP): median-impute with missing indicators, scale, one-hot encode.
 - 'ordinal' (forests, baseline): category codes; missing values stay NaN for the trees.
 - 'native'  (LightGBM, XGBoost): the frame itself, categoricals kept, columns renamed
-  f0..fN because LightGBM refuses names with JSON characters.
+  f0..fN because LightGBM refuses names with JSON characters. A categorical of more than
+  MAX_NATIVE_LEVELS levels goes in as its codes instead (see NativeFrame).
 
 Free-text columns, when there are any, go through `TextFeatures` (kiss_automl/text) beside
 the above, as the family takes them (`Family.text_input`): `WithText` joins the two.
@@ -43,16 +44,37 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
         return out
 
 
+# Above this many levels a booster sees a categorical as its codes (in the sorted order of its
+# levels), not as a native categorical, where early stopping sets the rounds (holdout mode:
+# Task.native_max_levels). Native splits sort a column's levels by their gradient statistics
+# at every node: with hundreds of levels that fits noise, and early stopping then ends the
+# boosting before the codes stop gaining. On 7 design tables (benchmarks/CATEGORICAL.md) an
+# early-stopped LightGBM gained +0.11 points as a median with codes above 32 levels (worst
+# -0.19), none above 128: +0.00. 32 is also LightGBM's max_cat_threshold.
+MAX_NATIVE_LEVELS = 32
+
+
 class NativeFrame(TransformerMixin, BaseEstimator):
-    """The frame with positional column names; pandas categoricals pass through."""
+    """The frame with positional column names; pandas categoricals pass through, but those of
+    more than `max_levels` levels, which become their codes (NaN for missing)."""
+
+    def __init__(self, max_levels: int | None = None):
+        self.max_levels = max_levels
 
     def fit(self, X: pd.DataFrame, y=None) -> "NativeFrame":
         self.columns_ = [str(c) for c in X.columns]
+        self.coded_ = [c for c in self.columns_ if self.max_levels is not None
+                       and isinstance(X[c].dtype, pd.CategoricalDtype)
+                       and len(X[c].cat.categories) > self.max_levels]
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         check_is_fitted(self)
         frame = X[self.columns_].copy(deep=False)
+        for column in getattr(self, "coded_", ()):  # models saved before coded_ existed code nothing
+            codes = frame[column].cat.codes.to_numpy().astype(np.float32)
+            codes[codes < 0] = np.nan
+            frame[column] = codes
         frame.columns = [f"f{i}" for i in range(len(self.columns_))]
         return frame
 
@@ -97,18 +119,20 @@ def _join(base, text):
 
 
 def build_preprocessor(kind: str, numeric: Sequence[str], categorical: Sequence[str],
-                       text_columns: Sequence[str] = (), text=None):
+                       text_columns: Sequence[str] = (), text=None, native_max_levels: int | None = None):
     """An unfitted transformer for `kind` over the typed frame's columns. With `text_columns`,
-    `text` (an unfitted TextFeatures, or None to leave them out) turns those into features."""
-    base = _base_preprocessor(kind, numeric, categorical)
+    `text` (an unfitted TextFeatures, or None to leave them out) turns those into features.
+    `native_max_levels`: for 'native', categoricals of more levels become codes (None: none)."""
+    base = _base_preprocessor(kind, numeric, categorical, native_max_levels)
     return WithText(base, text, tuple(text_columns)) if text_columns else base
 
 
-def _base_preprocessor(kind: str, numeric: Sequence[str], categorical: Sequence[str]):
+def _base_preprocessor(kind: str, numeric: Sequence[str], categorical: Sequence[str],
+                       native_max_levels: int | None = None):
     if kind == "ordinal":
         return CategoryCodes()
     if kind == "native":
-        return NativeFrame()
+        return NativeFrame(max_levels=native_max_levels)
     if kind == "onehot":
         return _onehot(list(numeric), list(categorical))
     raise ValueError(f"Unknown preprocessing kind {kind!r}")

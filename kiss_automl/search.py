@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 UNPROBED_COST_FACTOR = 4.0
 # Upper bound on boosting rounds when a configuration is promoted to more rows.
 MAX_PROMOTED_ROUNDS = 4096
+# Capacity steps (Search._grow) after promotion; each roughly quadruples a candidate's energy.
+MAX_GROWTH_STEPS = 3
 
 
 @dataclass
@@ -174,7 +176,9 @@ class Search(TextSteps):
                 if self.text is not None:
                     stop = self._embed_after(stop)
                 if stop.reason in ("plateau", "search_exhausted"):
-                    stop = self._promote_after(stop)
+                    stop = self._continue_after(stop, self._promote)
+                if stop.reason in ("plateau", "search_exhausted"):
+                    stop = self._continue_after(stop, self._grow)
         except KeyboardInterrupt:
             self._abandon()
             stop = StopSearch("interrupted")
@@ -188,11 +192,12 @@ class Search(TextSteps):
         return SearchResult(self.candidates, stop.reason, selected, time.perf_counter() - self.started, self.plan,
                             isolated=self.isolate, stop_detail=stop.detail)
 
-    def _promote_after(self, stop: StopSearch) -> StopSearch:
-        """A plateau at the smallest rung still lets the best candidates move up to more rows."""
+    def _continue_after(self, stop: StopSearch, step: Callable[[], None]) -> StopSearch:
+        """A plateau at the smallest rung still lets the best candidates move up to more rows
+        (`_promote`), then grow where rows still pay (`_grow`); a budget can stop either."""
         try:
             with _quiet_optuna():
-                self._promote()
+                step()
         except StopSearch as budget:
             self._drain()
             return budget if budget.reason not in ("plateau", "search_exhausted") else stop
@@ -446,13 +451,15 @@ class Search(TextSteps):
         return choice
 
     def _promote(self) -> None:
-        """Successive halving on rows: re-evaluate the best configurations on larger rungs."""
+        """Successive halving on rows: re-evaluate the best configurations on larger rungs.
+        Once one configuration is left it goes up alone, and only while its last step up in
+        rows paid (`_rows_paid`): the optimum of large data is only seen on many rows."""
         keep = self.config.promote_top
         for rung in range(1, len(self.plan.rungs)):
             pool = sorted((c for c in self.candidates if c.rung == rung - 1 and c.ok),
                           key=lambda c: (-c.signed, c.trial))
             chosen = _distinct(pool, keep)
-            if len(chosen) < 1 or (rung > 1 and len(chosen) < 2):
+            if not chosen or (rung > 1 and len(chosen) == 1 and not self._rows_paid(chosen[0])):
                 return
             self.on_event("phase", phase="promote", rung=rung)
             for previous in chosen:
@@ -463,8 +470,45 @@ class Search(TextSteps):
                 self._settle()
             self._drain()  # the next rung chooses from all of this one
             keep = max(1, keep // self.config.promote_eta)
-            if keep < 2:
+
+    def _rows_paid(self, candidate: Candidate) -> bool:
+        """Whether `candidate` beat its family's best on the rung below by more than the
+        tolerance per doubling of rows (a candidate's energy grows about as its rows do)."""
+        if candidate.rung == 0:
+            return True
+        below = self._family_best(candidate.family, rung=candidate.rung - 1)
+        doublings = math.log2(self.plan.rungs[candidate.rung] / self.plan.rungs[candidate.rung - 1])
+        return candidate.signed - below > self.noise_tol() * max(1.0, doublings)
+
+    def _grow(self) -> None:
+        """Capacity where rows still pay. Tuning judged capacity on the first rung's rows, but
+        the optimum moves with the rows: more leaves and a slower rate pay only with many. When
+        the best configuration, on all the rows, still gained from its last step up in rows
+        (`_rows_paid`), bigger trees with a slower rate (`Family.grow`) are tried there. A step
+        is kept only while its gain beats the tolerance per doubling of energy, as the plateau
+        rule asks of every candidate."""
+        top = len(self.plan.rungs) - 1
+        current = self.best()
+        if top == 0 or current is None or current.rung != top:
+            return
+        family = next(f for f in self.families if f.name == current.family)
+        if family.grow is None or not self._rows_paid(current):
+            return  # the learning curve has flattened: more capacity would not pay either
+        tol = self.noise_tol()
+        self.on_event("phase", phase="grow", rung=top)
+        for _ in range(MAX_GROWTH_STEPS):
+            params = family.grow(current.params)  # params hold the rounds actually used
+            if params is None:
                 return
+            self._check_budgets()
+            self._check_next_fits(family, params)
+            self._submit(family, params, rung=top, phase="grown")
+            self._drain()
+            grown = self.candidates[-1]
+            doublings = math.log2(max(self._cost(grown), 1e-12) / max(self._cost(current), 1e-12))
+            if not grown.ok or grown.signed <= current.signed + tol * max(1.0, doublings):
+                return
+            current = grown
 
     def _scaled_rounds(self, family: Family, params: dict, rung: int) -> dict:
         """More rows support more boosting rounds: the cap grows with the rung's rows, and

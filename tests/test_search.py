@@ -280,3 +280,55 @@ def test_accuracy_is_the_share_of_matching_labels():
     assert accuracy.score(y, pred, None) == accuracy_score(y, pred)
     with pytest.raises(ValueError):
         accuracy.score(y, pred[:-1], None)
+
+
+def test_a_capacity_step_doubles_the_trees_and_halves_the_rate_until_the_rate_floor():
+    from kiss_automl.families.boosted import MIN_GROWN_LEARNING_RATE, grow_lightgbm, grow_xgboost
+
+    lgbm = {**LGBM_STARTS[1], "n_estimators": 250}
+    grown = grow_lightgbm(lgbm)
+    assert grown["num_leaves"] == 62 and grown["learning_rate"] == 0.05 and grown["n_estimators"] == 1000
+    assert grown["min_child_samples"] == lgbm["min_child_samples"]
+    xgb = grow_xgboost({"n_estimators": 100, "learning_rate": 0.1, "max_depth": 6})
+    assert xgb["max_depth"] == 7 and xgb["learning_rate"] == 0.05
+    assert grow_lightgbm({**lgbm, "learning_rate": 1.5 * MIN_GROWN_LEARNING_RATE}) is None
+
+
+def _steep(n=8000, seed=0):
+    """A target whose interactions need many rows and big trees: its learning curve is steep."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.uniform(-1, 1, size=(n, 6)), columns=[f"x{i}" for i in range(6)])
+    y = (np.sin(4 * X.x0 * X.x1) + np.cos(3 * X.x2 * X.x3) + X.x4 * X.x5 * 2
+         + 0.1 * rng.normal(size=n)).to_numpy()
+    return X, y
+
+
+def test_where_rows_still_pay_the_best_booster_grows_each_step_kept_only_while_it_pays():
+    X, y = _steep()
+    settings = dict(task="regression", cv="holdout", families=["lightgbm"], min_rung_rows=800, rung_factor=4,
+                    max_trials=40, family_patience=2, promote_top=2, tol=0.002, noise_aware=True)
+    outcome = _run(X, y, **settings)
+    candidates = outcome.result.candidates
+    grown = [c for c in candidates if c.phase == "grown"]
+    top = len(outcome.result.plan.rungs) - 1
+    assert grown and {c.rung for c in grown} == {top}
+    # Each step grows from the one before: twice the leaves, half the rate.
+    chain = [max((c for c in candidates if c.rung == top and c.phase == "promoted"), key=lambda c: c.signed)]
+    chain += grown
+    for before, after in zip(chain, chain[1:]):
+        assert after.search_params["num_leaves"] == min(1024, 2 * before.params["num_leaves"])
+        assert after.search_params["learning_rate"] == before.params["learning_rate"] / 2
+    # A step is grown from only when it paid more than the tolerance (per doubling of energy).
+    for before, after in list(zip(chain, chain[1:]))[:-1]:
+        assert after.signed > before.signed + 0.002
+    assert outcome.result.selected.signed == max(c.signed for c in candidates if c.rung == top and c.ok)
+
+
+def test_where_the_learning_curve_is_flat_nothing_grows():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(6000, 4)), columns=list("abcd"))
+    y = (2 * X.a + rng.normal(scale=0.1, size=6000)).to_numpy()  # a line: 800 rows already tell it all
+    outcome = _run(X, y, task="regression", cv="holdout", families=["lightgbm"], min_rung_rows=800,
+                   rung_factor=4, max_trials=40, family_patience=2, promote_top=2, tol=0.002, noise_aware=True)
+    assert any(c.phase == "promoted" for c in outcome.result.candidates)
+    assert not any(c.phase == "grown" for c in outcome.result.candidates)

@@ -57,6 +57,9 @@ class Family:
     text_input : how the family takes free-text columns (kiss_automl/text/features.py):
         'sparse' (the TF-IDF or embedding itself, for linear models), 'score' (a text
         model's out-of-fold predictions, for trees and the MLP) or 'none' (left out).
+    grow : ``grow(params) -> params or None``: one step up in capacity (bigger trees, a
+        slower learning rate), tried on all the rows once the best configuration still
+        gained from more rows; None when the family cannot grow further (search.py).
     """
 
     name: str
@@ -72,6 +75,7 @@ class Family:
     uses_gpu: bool = False
     imports: tuple[str, ...] = ()
     text_input: str = "score"
+    grow: Callable[[Mapping[str, Any]], dict | None] | None = None
 
     def space(self, task: str) -> Mapping[str, BaseDistribution]:
         return self.spaces.get(task_kind(task), {})

@@ -7,6 +7,8 @@ validation rows and the rounds actually used are what gets refit.
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from optuna.distributions import FloatDistribution, IntDistribution
 
 from .base import BuildContext, Family
@@ -45,6 +47,31 @@ XGB_STARTS = (
     {"n_estimators": 100, "learning_rate": 0.1, "max_depth": 6, "min_child_weight": 1.0,
      "colsample_bytree": 1.0, "subsample": 1.0, "reg_lambda": 1.0},
 )
+
+
+# One capacity step (Family.grow): trees twice as big, learning rate halved, room for the
+# rounds that needs. Early stopping on the validation rows decides the rounds actually used.
+MAX_GROWN_LEAVES, MAX_GROWN_DEPTH, MIN_GROWN_LEARNING_RATE, MAX_GROWN_ROUNDS = 1024, 12, 0.01, 8192
+
+
+def _slower(params: Mapping[str, Any]) -> dict | None:
+    rate = params["learning_rate"] / 2
+    if rate < MIN_GROWN_LEARNING_RATE:
+        return None
+    # The rounds a halved rate needs: twice those used (params hold the rounds used), with room.
+    return {"learning_rate": rate, "n_estimators": int(min(MAX_GROWN_ROUNDS, 4 * params["n_estimators"]))}
+
+
+def grow_lightgbm(params: Mapping[str, Any]) -> dict | None:
+    slower = _slower(params)
+    leaves = min(MAX_GROWN_LEAVES, 2 * params["num_leaves"])
+    return None if slower is None else {**params, **slower, "num_leaves": leaves}
+
+
+def grow_xgboost(params: Mapping[str, Any]) -> dict | None:
+    slower = _slower(params)
+    depth = min(MAX_GROWN_DEPTH, params["max_depth"] + 1)
+    return None if slower is None else {**params, **slower, "max_depth": depth}
 
 
 def build_lightgbm(params: dict, context: BuildContext):
@@ -108,6 +135,7 @@ LIGHTGBM = Family(
     requires=("lightgbm",),
     imports=("lightgbm",),
     early_stopping=early_stop_lightgbm,
+    grow=grow_lightgbm,
 )
 
 XGBOOST = Family(
@@ -120,4 +148,5 @@ XGBOOST = Family(
     requires=("xgboost",),
     imports=("xgboost",),
     early_stopping=early_stop_xgboost,
+    grow=grow_xgboost,
 )

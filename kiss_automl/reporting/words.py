@@ -107,6 +107,10 @@ def stop_sentence(record: FitRecord) -> str:
         promoted = int((record.board["phase"] == "promoted").sum())
         if promoted:
             text += f" The best configurations were then re-evaluated on more rows ({promoted} candidates)."
+        grown = int((record.board["phase"] == "grown").sum())
+        if grown:
+            text += (f" As more rows still paid, {grown} bigger version(s) of the best booster (larger trees, "
+                     "a slower learning rate) were tried on all of them.")
     return text
 
 

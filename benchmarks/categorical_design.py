@@ -55,7 +55,7 @@ def _score(task, y, pred) -> float:
 
 
 def measure(table: dict, data_dir: Path, seed: int) -> list[dict]:
-    import lightgbm
+    from kiss_automl.families.boosted import early_stop_lightgbm
 
     frame = pd.read_csv(data_dir / f"{table['name']}.csv", low_memory=False)
     y_raw = frame.pop(table["target"])
@@ -76,9 +76,7 @@ def measure(table: dict, data_dir: Path, seed: int) -> list[dict]:
 
                 inner = train_test_split(A, y_train, test_size=0.2, random_state=seed,
                                          stratify=None if task == "regression" else y_train)
-                model.fit(inner[0], inner[2], eval_set=[(inner[1], inner[3])],
-                          callbacks=[lightgbm.early_stopping(50, verbose=False)])
-                rounds = int(model.best_iteration_)
+                rounds = early_stop_lightgbm(model, inner[0], inner[2], inner[1], inner[3], 50)
             else:
                 model.fit(A, y_train)
                 rounds = model.n_estimators

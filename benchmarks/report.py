@@ -10,6 +10,7 @@ Energy ratio = kiss joules / peer joules (< 1: kiss is cheaper).
 from __future__ import annotations
 
 import argparse
+import itertools
 import shutil
 import sys
 import time
@@ -166,7 +167,7 @@ def plot(s: pd.DataFrame, path: Path) -> None:
 
     tasks = [t for t in ("binary", "multiclass", "regression") if t in set(s.task)]
     fig, axes = plt.subplots(1, max(len(tasks), 1), figsize=(5.5 * max(len(tasks), 1), 4.5), squeeze=False)
-    markers = dict(zip(SYSTEMS, "o^sxDvP"))
+    markers = dict(zip(SYSTEMS, itertools.cycle("o^sxDvP*hX")))
     ok = s[s.status == "ok"]
     for ax, task in zip(axes[0], tasks):
         for system in [x for x in SYSTEMS if x in set(ok.system)]:

@@ -414,6 +414,9 @@ class Search(TextSteps):
         return {"limit": limit, "used": used}
 
     # ---- choices --------------------------------------------------------------------------
+    def _family(self, name: str) -> Family:
+        return next(f for f in self.families if f.name == name)
+
     def _family_best(self, name: str, rung: int = 0, exclude: Candidate | None = None) -> float:
         return max((c.signed for c in self.candidates
                     if c.family == name and c.rung == rung and c.ok and c is not exclude), default=-math.inf)
@@ -464,7 +467,7 @@ class Search(TextSteps):
             self.on_event("phase", phase="promote", rung=rung)
             for previous in chosen:
                 self._check_budgets()
-                family = next(f for f in self.families if f.name == previous.family)
+                family = self._family(previous.family)
                 self._submit(family, self._scaled_rounds(family, dict(previous.search_params), rung), rung=rung,
                              phase="promoted")
                 self._settle()
@@ -491,7 +494,7 @@ class Search(TextSteps):
         current = self.best()
         if top == 0 or current is None or current.rung != top:
             return
-        family = next(f for f in self.families if f.name == current.family)
+        family = self._family(current.family)
         if family.grow is None or not self._rows_paid(current):
             return  # the learning curve has flattened: more capacity would not pay either
         tol = self.noise_tol()

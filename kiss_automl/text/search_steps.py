@@ -87,7 +87,7 @@ class TextSteps:
             with _quiet_optuna():
                 for previous in _distinct(pool, text_steps.EMBED_TRIES):
                     self._check_budgets()
-                    family = next(f for f in self.families if f.name == previous.family)
+                    family = self._family(previous.family)
                     self._submit(family, {**previous.search_params, TEXT_PARAM: view}, rung=0, phase="tuned")
                     self._settle()
                 self._drain()

@@ -19,6 +19,7 @@ import pickle
 import select
 import signal
 import sys
+import threading
 import time
 import warnings
 from typing import Callable, TypeVar
@@ -67,16 +68,22 @@ def call_in_worker(fn: Callable[[], T], timeout: float | None = None, memory_lim
     still running after `timeout` seconds (killed; status 'timeout').
     """
     read_fd, write_fd = os.pipe()
-    with warnings.catch_warnings():
-        # Python 3.12+ warns on forking a threaded process; the worker touches no other thread's locks.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
+    held = _HeldSignals()
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns on forking a threaded process; the worker touches no other thread's locks.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    except BaseException:
+        held.release()
+        raise
     if pid == 0:  # the worker: never returns
         os.close(read_fd)
         _serve(fn, write_fd)
     os.close(write_fd)
     reaped = False
     try:
+        held.release()  # a Ctrl-C that came during the fork is raised here, where the worker is killed
         payload = _collect(pid, read_fd, timeout, memory_limit_gib)
         _, status = os.waitpid(pid, 0)
         reaped = True
@@ -97,6 +104,37 @@ def call_in_worker(fn: Callable[[], T], timeout: float | None = None, memory_lim
     if outcome != "ok":
         raise WorkerFailed(value)
     return value
+
+
+class _HeldSignals:
+    """SIGINT and SIGTERM recorded, not acted on, until `release`.
+
+    Python runs a signal's handler at the next bytecode, which may be inside one of
+    os.fork()'s at-fork hooks (logging's lock release, say); an exception raised there is
+    printed as "ignored" and lost, and the search would run on after a Ctrl-C. Held over the
+    fork, a signal is delivered once the parent is inside the block that kills the worker.
+    Only the main thread may set handlers, and a handler not set from Python could not be put
+    back: in those cases nothing is held.
+    """
+
+    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.caught: list[int] = []
+        self.previous: dict[int, object] = {}
+        python_handlers = all(signal.getsignal(sig) is not None for sig in self._SIGNALS)
+        if python_handlers and threading.current_thread() is threading.main_thread():
+            self.previous = {sig: signal.signal(sig, self._record) for sig in self._SIGNALS}
+
+    def _record(self, signum: int, frame: object) -> None:
+        self.caught.append(signum)
+
+    def release(self) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+        self.previous = {}
+        for sig in dict.fromkeys(self.caught):  # each once, in the order they came
+            signal.raise_signal(sig)
 
 
 def _serve(fn: Callable[[], object], write_fd: int) -> None:

@@ -2,6 +2,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -87,6 +89,37 @@ def test_an_interrupt_in_the_parent_leaves_no_worker_behind(tmp_path):
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert _gone(int(pid_file.read_text()))
+
+
+_CTRL_C_DURING_THE_FORK = """
+import os, signal, sys, time
+from kiss_automl import isolation
+
+sent = []
+def ctrl_c_once():  # runs inside os.fork(), in the parent, as Ctrl-C at the worst moment would
+    if not sent:
+        sent.append(1)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler runs here, inside the fork's own hook
+os.register_at_fork(after_in_parent=ctrl_c_once)
+started = time.monotonic()
+try:
+    isolation.call_in_worker(lambda: time.sleep(20))
+except KeyboardInterrupt:
+    print("interrupted after", round(time.monotonic() - started, 1))
+    sys.exit(0)
+print("the interrupt was lost")
+sys.exit(1)
+"""
+
+
+def test_an_interrupt_during_the_fork_itself_is_not_lost():
+    # A signal handler that raises inside os.fork()'s hooks is "ignored" by Python: the
+    # search would then run on after a Ctrl-C. Its own process: an at-fork hook stays for good.
+    done = subprocess.run([sys.executable, "-c", _CTRL_C_DURING_THE_FORK], capture_output=True, text=True,
+                          timeout=60, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Exception ignored" not in done.stderr
 
 
 @pytest.mark.parametrize("mode, cells, limit, expected", [

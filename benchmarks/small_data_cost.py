@@ -7,7 +7,12 @@ the children it reaped). The peer is the suite's `lr` system (benchmarks/child.p
 CSV load, a scaled logistic or ridge regression, predict) in one process. Issue 16's target:
 kiss CPU-s / peer CPU-s at most 2.5, as a median over the datasets.
 
-    python benchmarks/small_data_cost.py --seeds 0,1,2      # -> benchmarks/SMALL_DATA_COST.md
+Run it with the Python of a core install (the README's first command, `pip install .`): both
+sides then import what a user's would. scikit-learn imports dask's array support when dask is
+installed, as in the test environment: ~0.3 CPU-s a process, charged twice to kiss.
+
+    python -m venv /tmp/core && /tmp/core/bin/pip install .
+    /tmp/core/bin/python benchmarks/small_data_cost.py --seeds 0,1,2   # -> benchmarks/SMALL_DATA_COST.md
 """
 
 from __future__ import annotations
@@ -59,6 +64,13 @@ def measure_one(row: dict, seed: int, work: Path, data_dir: str) -> dict:
             "lr_cpu_s": peer["cpu_s"], "ratio": (fit["cpu_s"] + predict["cpu_s"]) / peer["cpu_s"]}
 
 
+def _environment() -> str:
+    import importlib.util
+
+    extras = [name for name in ("dask", "sentence_transformers") if importlib.util.find_spec(name)]
+    return f"`{sys.executable}`, " + (f"with {', '.join(extras)} installed" if extras else "a core install")
+
+
 def report(df: pd.DataFrame, command: str) -> str:
     per = df.groupby("dataset", sort=False).agg(rows=("rows", "first"), fit=("fit_cpu_s", "mean"),
                                                 predict=("predict_cpu_s", "mean"), kiss=("kiss_cpu_s", "mean"),
@@ -68,7 +80,8 @@ def report(df: pd.DataFrame, command: str) -> str:
     lines = ["# Small data: what a fit costs end to end (benchmarks/small_data_cost.py)\n\n",
              f"Command: `{command}`, {time.strftime('%Y-%m-%d')}. CPU-seconds of whole processes, measured from "
              "outside (os.wait4), means over seeds; kiss = `kiss-automl fit` + `kiss-automl predict` (two "
-             "processes, as a user runs them), lr = the suite's logistic/ridge peer in one process.\n\n",
+             "processes, as a user runs them), lr = the suite's logistic/ridge peer in one process. "
+             f"Python: {_environment()}.\n\n",
              f"**Median ratio {median:.2f}** (target at most {TARGET}: "
              f"{'met' if median <= TARGET else 'missed'}).\n\n",
              "| dataset | rows | fit CPU-s | predict CPU-s | kiss CPU-s | lr CPU-s | ratio |\n",

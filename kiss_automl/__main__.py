@@ -1,7 +1,5 @@
 """`python -m kiss_automl` is the `kiss-automl` command."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

@@ -115,8 +115,27 @@ class _HideTorch(importlib.abc.MetaPathFinder):
         return None
 
 
+# Set by the `kiss-automl` command (cli.run), whose process runs nothing but that command.
+_scan_sklearn_at_skops_import = True
+
+
+def skip_sklearn_scan_at_skops_import() -> None:
+    """Import skops.io without its list of scikit-learn's estimators, in this process.
+
+    skops builds that list at import by walking and importing every sklearn package: about
+    0.5 CPU-s per `fit` and per `predict` here, a quarter of a small fit's fixed cost. The list
+    only decides which types skops calls untrusted; `load` trusts every type whose name
+    starts with TRUSTED_PREFIXES either way, "sklearn." among them, so nothing is trusted
+    that was not. skops' own default trust in this process is then empty: only for a process
+    that is ours alone (the command line), never inside a user's program.
+    """
+    global _scan_sklearn_at_skops_import
+    _scan_sklearn_at_skops_import = False
+
+
 def _import_skops_io():
-    """skops.io, imported without importing torch.
+    """skops.io, imported without importing torch (and, from the command line, without the
+    scan of scikit-learn that `skip_sklearn_scan_at_skops_import` explains).
 
     At import, skops lists scikit-learn's estimators; the package walk behind that imports
     every sklearn package, sklearn.externals.array_api_compat.torch among them, hence torch:
@@ -126,7 +145,18 @@ def _import_skops_io():
     estimator, so the trusted list is the same (a test compares them); torch imports
     normally afterwards, when an MLP needs it.
     """
-    if "skops.io" in sys.modules or "torch" in sys.modules:
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    if not _scan_sklearn_at_skops_import:
+        import sklearn.utils
+
+        scan = sklearn.utils.all_estimators
+        sklearn.utils.all_estimators = lambda *args, **kwargs: []  # skops reads it once, at import
+        try:
+            return importlib.import_module("skops.io")
+        finally:
+            sklearn.utils.all_estimators = scan
+    if "torch" in sys.modules:
         return importlib.import_module("skops.io")
     hide = _HideTorch()
     sys.meta_path.insert(0, hide)

@@ -217,6 +217,23 @@ def test_skops_is_loaded_without_torch_and_trusts_the_same_types():
     assert hidden_names == plain_names and len(hidden_names) > 100
 
 
+def test_the_command_loads_skops_without_scanning_sklearn_and_trusts_nothing_more(car_run, tmp_path):
+    """The `kiss-automl` process skips skops' import-time walk of every sklearn package
+    (~0.5 CPU-s a command); the types a model folder may hold are decided the same way."""
+    script = ("import json, sys; from kiss_automl import persist; persist.skip_sklearn_scan_at_skops_import(); "
+              "model, meta = persist.load(sys.argv[1]); "
+              "from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names; "
+              "persist.TRUSTED_PREFIXES = ('numpy.',); refused = '';\n"
+              "try: persist.load(sys.argv[1])\nexcept persist.ModelFormatError as e: refused = str(e)\n"
+              "print(json.dumps([len(names), 'sklearn.semi_supervised' in sys.modules, type(model).__name__, refused]))")
+    lean = subprocess.run([sys.executable, "-c", script, str(car_run)], capture_output=True, text=True, check=True)
+    names, walked, model_type, refused = json.loads(lean.stdout)
+    assert names == 0 and not walked  # only the walk imports sklearn.semi_supervised
+    assert model_type == "Pipeline" and "not trusted" in refused
+    assert subprocess.run([EXE, "predict", str(car_run), str(DATASETS / "car.csv"), "--output",
+                           str(tmp_path / "p.csv")], capture_output=True).returncode == 0
+
+
 def test_a_trial_timeout_past_the_timer_range_is_no_limit():
     from kiss_automl.evaluation import time_limit
 

@@ -37,6 +37,16 @@ def _seed(text: str) -> int:
 _seed.__name__ = "integer"
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of rows, got {value}")
+    return value
+
+
+_positive_int.__name__ = "integer"
+
+
 def _search_options(verb: argparse.ArgumentParser) -> None:
     """The options that steer a search: `fit` runs it, `estimate` forecasts what it would cost."""
     verb.add_argument("--task", default="auto", choices=["auto", "binary", "multiclass", "regression"])
@@ -45,6 +55,9 @@ def _search_options(verb: argparse.ArgumentParser) -> None:
     verb.add_argument("--energy-budget", metavar="ENERGY", help="energy for the candidates: joules or 500J, 2kJ, 0.01kWh")
     verb.add_argument("--co2-budget", metavar="MASS", help="CO2e for the candidates: grams or 5g, 0.1kg")
     verb.add_argument("--max-trials", type=int, metavar="N", help="candidates to evaluate at most")
+    verb.add_argument("--sample-rows", type=_positive_int, metavar="N",
+                      help="search and fit on a uniform random sample of N rows of the CSV (drawn by --seed), "
+                           "read in chunks: for files too large to fit in memory whole")
     verb.add_argument("--trial-timeout", type=float, metavar="SECONDS", help="time one candidate may take")
     verb.add_argument("--memory-limit", type=float, metavar="GIB",
                       help="resident memory one candidate may use; past it the candidate is a failed row")
@@ -116,6 +129,14 @@ def _parser() -> argparse.ArgumentParser:
                         help="report.html (one self-contained page) or report.md (plots in report_files/)")
     report.add_argument("--format", choices=["html", "md"], help="overrides the format the extension says")
     return parser
+
+
+def run() -> None:
+    """The `kiss-automl` executable: a process that runs this one command and exits."""
+    from . import persist
+
+    persist.skip_sklearn_scan_at_skops_import()
+    sys.exit(main())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

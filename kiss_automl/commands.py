@@ -45,7 +45,9 @@ def _fit(args: argparse.Namespace) -> int:
     out = _out_dir(args)
     persist.check_writable_target(out)
 
-    frame = read_csv(args.csv)
+    from .memory_check import available_bytes
+
+    frame = read_csv(args.csv, sample_rows=args.sample_rows, seed=args.seed, available_memory=available_bytes())
     X, y = split_target(frame, args.target, source=args.csv)
     task = infer_task(y, args.task)
     overrides = {"co2_budget": co2_budget, "trial_timeout": args.trial_timeout, "selection": args.selection,
@@ -90,6 +92,9 @@ def _fit(args: argparse.Namespace) -> int:
     cpu_parts = {"startup_and_imports": cpu_at_start, "read_and_check": cpu_before_fit - cpu_at_start,
                  "fit": cpu_at_end - cpu_before_fit}
     data = {"csv": str(args.csv), "target": str(y.name), "rows": len(X), "columns": X.shape[1]}
+    if args.sample_rows is not None:
+        data["sample_rows"] = args.sample_rows
+        data["rows_in_file"] = frame.attrs.get("rows_in_file", len(frame))
 
     def record() -> dict:
         return run_record.build(estimator, data, command=" ".join(sys.argv), whole=whole, cpu_parts=cpu_parts,

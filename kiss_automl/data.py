@@ -42,6 +42,8 @@ TASKS = ("auto", "binary", "multiclass", "regression")
 MAX_CODED_CLASSES = 10
 
 _SNIFF_BYTES = 64 * 1024
+# Rows parsed at a time when sampling: a sample costs its own rows and one chunk of memory.
+SAMPLE_CHUNK_ROWS = 100_000
 _COMPRESSION_BY_SUFFIX = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}
 _OPENERS = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
 # Magic bytes of files people commonly rename to .csv by mistake.
@@ -64,13 +66,24 @@ _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,?\d+\s*$")
 # --------------------------------------------------------------------------- reading
 
 
-def read_csv(path: str | os.PathLike) -> pd.DataFrame:
+def read_csv(path: str | os.PathLike, sample_rows: int | None = None, seed: int = 0,
+             available_memory: float | None = None) -> pd.DataFrame:
     """Read a CSV file into a DataFrame, refusing anything that is not a usable table.
 
     Parameters
     ----------
     path : str or os.PathLike
         A delimited text file. ``.gz``, ``.bz2`` and ``.xz`` compressed files are read too.
+    sample_rows : int, optional
+        Keep a uniform random sample of this many rows (all of them when the file has
+        fewer), in file order, reading the file in chunks: memory for the sample and one
+        chunk, not for the file.
+    seed : int
+        Draws the sample.
+    available_memory : float, optional
+        Bytes a fit on the table may take: a large file whose fit would need more (by
+        `memory_check`'s estimate from its head) is refused before it is read, with a
+        `--sample-rows` that fits.
 
     Returns
     -------
@@ -83,8 +96,8 @@ def read_csv(path: str | os.PathLike) -> pd.DataFrame:
     ------
     DataError
         If the file is missing, a directory, not a regular file (a pipe), empty,
-        binary, has only a header, has ragged rows or duplicate column names, or
-        changed or vanished while it was read.
+        binary, has only a header, has ragged rows or duplicate column names,
+        changed or vanished while it was read, or would not fit in `available_memory`.
 
     Notes
     -----
@@ -106,7 +119,12 @@ def read_csv(path: str | os.PathLike) -> pd.DataFrame:
     delimiter = sniff_delimiter(text)
     header = _read_header(text, delimiter)
     _check_duplicates(header, name)
-    frame = _parse(path, compression, encoding, delimiter)
+    if available_memory is not None:
+        from . import memory_check
+
+        memory_check.check(path, _OPENERS.get(compression), _head_parser(delimiter, encoding), sample_rows,
+                           available_memory)
+    frame = _parse(path, compression, encoding, delimiter, sample_rows, seed)
     _check_unchanged(path, before)
     frame.columns = [str(c).strip() for c in frame.columns]
     if delimiter == ";":
@@ -229,14 +247,30 @@ def _check_duplicates(names: list[str], source: str) -> None:
         )
 
 
-def _parse(path: Path, compression: str | None, encoding: str, delimiter: str) -> pd.DataFrame:
+def _head_parser(delimiter: str, encoding: str):
+    """Whole lines of the file as `_pandas_read` would read them, or None where they do not
+    parse (the full read then reports why)."""
+    def parse(data: bytes) -> pd.DataFrame | None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+                return pd.read_csv(io.BytesIO(data), sep=delimiter, encoding=encoding, encoding_errors="replace",
+                                   na_values=MISSING_TOKENS, keep_default_na=True, low_memory=False)
+        except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            return None
+
+    return parse
+
+
+def _parse(path: Path, compression: str | None, encoding: str, delimiter: str, sample_rows: int | None = None,
+           seed: int = 0) -> pd.DataFrame:
     """Run pandas' parser, retrying with Windows-1252 then Latin-1 on a decode error."""
     encodings = [encoding] + [e for e in ("cp1252", "latin-1") if e != encoding]
     if encoding == "utf-16":
         encodings = [encoding]
     for i, enc in enumerate(encodings):
         try:
-            return _pandas_read(path, compression, enc, delimiter)
+            return _pandas_read(path, compression, enc, delimiter, sample_rows, seed)
         except UnicodeDecodeError:
             if i + 1 == len(encodings):
                 raise DataError(f"{path.name} could not be decoded as text ({enc})") from None
@@ -245,16 +279,19 @@ def _parse(path: Path, compression: str | None, encoding: str, delimiter: str) -
     raise AssertionError("unreachable")
 
 
-def _pandas_read(path: Path, compression: str | None, encoding: str,
-                 delimiter: str) -> pd.DataFrame:
+def _pandas_read(path: Path, compression: str | None, encoding: str, delimiter: str,
+                 sample_rows: int | None = None, seed: int = 0) -> pd.DataFrame:
     name = path.name
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-            frame = pd.read_csv(
-                path, sep=delimiter, encoding=encoding, compression=compression,
-                na_values=MISSING_TOKENS, keep_default_na=True, low_memory=False,
-            )
+            options = dict(sep=delimiter, encoding=encoding, compression=compression,
+                           na_values=MISSING_TOKENS, keep_default_na=True, low_memory=False)
+            if sample_rows is None:
+                frame = pd.read_csv(path, **options)
+            else:
+                with pd.read_csv(path, chunksize=SAMPLE_CHUNK_ROWS, **options) as chunks:
+                    frame = _uniform_sample(chunks, sample_rows, seed, name)
     except pd.errors.EmptyDataError:
         raise DataError(f"{name} is empty; expected a CSV file with a header row and data rows") \
             from None
@@ -273,6 +310,32 @@ def _pandas_read(path: Path, compression: str | None, encoding: str,
             f"has {n_header}; expected every row to have as many fields as the header"
         )
     return frame
+
+
+def _uniform_sample(chunks, sample_rows: int, seed: int, name: str) -> pd.DataFrame:
+    """`sample_rows` rows drawn uniformly from all the chunks, in file order: each row gets a
+    random key and the smallest keys are kept (a bottom-k sample), so no row count is needed
+    beforehand and memory holds the sample and one chunk."""
+    rng = np.random.default_rng(seed)
+    kept, keys, seen = None, np.empty(0), 0
+    for chunk in chunks:
+        if not chunk.index.equals(pd.RangeIndex(seen, seen + len(chunk))):
+            return chunk  # extra leading fields of the first row became an index: the caller says so
+        seen += len(chunk)
+        pool = chunk if kept is None else pd.concat([kept, chunk])
+        pool_keys = np.concatenate([keys, rng.random(len(chunk))])
+        if len(pool) > sample_rows:
+            best = np.sort(np.argpartition(pool_keys, sample_rows - 1)[:sample_rows])  # sorted: file order
+            pool, pool_keys = pool.iloc[best], pool_keys[best]
+        kept, keys = pool, pool_keys
+    if kept is None:  # a header and no rows
+        return pd.DataFrame()
+    if seen > len(kept):
+        logger.info("%s: a uniform sample of %s of its %s rows (--sample-rows, seed %d)", name, f"{len(kept):,}",
+                    f"{seen:,}", seed)
+    kept = kept.reset_index(drop=True)
+    kept.attrs["rows_in_file"] = seen
+    return kept
 
 
 def _parse_decimal_commas(frame: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -39,11 +39,16 @@ def estimate_command(args: argparse.Namespace) -> int:
     g_per_j = intensity.g_per_kwh * settings.pue / 3.6e6
     watts = cpu_power().watts_per_core
     families, skipped = available_families(settings)
-    result = fc.forecast(fc.Data(data.rows, data.columns.columns, data.columns.width, data.n_classes, data.cells,
+    # A sample is searched on its rows, but the whole file is still read (cells) to draw it.
+    rows = data.rows if args.sample_rows is None else min(data.rows, args.sample_rows)
+    result = fc.forecast(fc.Data(rows, data.columns.columns, data.columns.width, data.n_classes, data.cells,
                                  data.text_cells), settings, families, watts_per_core=watts, g_per_j=g_per_j)
     own_cpu_s = process_cpu_seconds()  # this process from its start: interpreter, imports, reading, forecast
     report = to_dict(result, data, settings, args, intensity, skipped, own_cpu_s)
     report["notes"] += not_forecast(args) + ([] if args.no_text else text_notes(data, watts))
+    if rows < data.rows:
+        report["notes"].append(f"--sample-rows: the search runs on a uniform sample of {rows:,} of the file's "
+                               f"{data.rows:,} rows")
     if args.format == "json":
         print(json.dumps(report, indent=2))
     else:

@@ -18,6 +18,8 @@ def task_phrase(record: FitRecord) -> str:
     data = run.get("data") or {}
     source = f" on {Path(data['csv']).name}" if data.get("csv") else ""
     shape = f": {data['rows']:,} rows × {data['columns']} columns" if data.get("rows") else ""
+    if shape and data.get("rows_in_file", 0) > data["rows"]:
+        shape += f" (a uniform sample of the file's {data['rows_in_file']:,} rows)"
     target = f", target column '{data['target']}'" if data.get("target") else ""
     return f"{_TASKS.get(run['task'], run['task'])}{source}{shape}{target}"
 

@@ -110,15 +110,7 @@ def read_csv(path: str | os.PathLike, sample_rows: int | None = None, seed: int 
     name = path.name
     _check_is_file(path)
     before = _identity(path)
-    compression = _compression(path)
-    head = _read_head(path, compression)
-    if not head.strip():
-        raise DataError(f"{name} is empty; expected a CSV file with a header row and data rows")
-    encoding = _head_encoding(head, name)
-    text = _decode_head(head, encoding)
-    delimiter = sniff_delimiter(text)
-    header = _read_header(text, delimiter)
-    _check_duplicates(header, name)
+    compression, encoding, delimiter = _dialect(path)
     if available_memory is not None:
         from . import memory_check
 
@@ -138,6 +130,31 @@ def read_csv(path: str | os.PathLike, sample_rows: int | None = None, seed: int 
     logger.debug("Read %s: %d rows x %d columns, delimiter %r, encoding %s",
                  name, len(frame), frame.shape[1], delimiter, encoding)
     return frame
+
+
+def _dialect(path: Path) -> tuple[str | None, str, str]:
+    """Compression, encoding and delimiter of the CSV at `path`, from its head; DataError for
+    an empty file or a header with duplicate names."""
+    compression = _compression(path)
+    head = _read_head(path, compression)
+    if not head.strip():
+        raise DataError(f"{path.name} is empty; expected a CSV file with a header row and data rows")
+    encoding = _head_encoding(head, path.name)
+    text = _decode_head(head, encoding)
+    delimiter = sniff_delimiter(text)
+    _check_duplicates(_read_header(text, delimiter), path.name)
+    return compression, encoding, delimiter
+
+
+def table_size(path: str | os.PathLike):
+    """`memory_check.TableSize` of the CSV (rows and pandas' bytes a row, estimated from its
+    head) without reading it whole; None where the head gives no estimate."""
+    from . import memory_check
+
+    path = Path(path)
+    _check_is_file(path)
+    compression, encoding, delimiter = _dialect(path)
+    return memory_check.table_size(path, _OPENERS.get(compression), _head_parser(delimiter, encoding))
 
 
 def _check_is_file(path: Path) -> None:

@@ -219,7 +219,7 @@ def test_skops_is_loaded_without_torch_and_trusts_the_same_types():
 
 def test_the_command_loads_skops_without_scanning_sklearn_and_trusts_nothing_more(car_run, tmp_path):
     """The `kiss-automl` process skips skops' import-time walk of every sklearn package
-    (~0.5 CPU-s a command); the types a model folder may hold are decided the same way."""
+    (0.2-0.5 CPU-s a command); the types a model folder may hold are decided the same way."""
     script = ("import json, sys; from kiss_automl import persist; persist.skip_sklearn_scan_at_skops_import(); "
               "model, meta = persist.load(sys.argv[1]); "
               "from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names; "

@@ -175,3 +175,20 @@ def test_a_head_that_cannot_be_read_is_left_to_the_full_read(big, tmp_path, monk
     elif damage == "cut":
         path.write_bytes(big.with_suffix(".csv.gz").read_bytes()[:5000])
     assert memory_check.check(path, gzip.open, data._head_parser(",", "utf-8"), None, available=0) is None
+
+
+def test_estimate_tells_what_the_memory_check_of_fit_will_find(big, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(memory_check, "CHECK_FROM_BYTES", 0)
+    table = data.table_size(big)
+    monkeypatch.setattr(memory_check, "available_bytes",
+                        lambda: memory_check.peak_bytes(table.rows // 2, table.bytes_per_row))
+    assert main(["estimate", str(big), "--target", "y", "--format", "json"]) == 0
+    note = [n for n in json.loads(capsys.readouterr().out)["notes"] if n.startswith("memory:")]
+    assert len(note) == 1 and "fit will refuse it" in note[0]
+    assert main(["fit", str(big), "--target", "y", "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    refusal = capsys.readouterr().err
+    suggested = refusal.split("--sample-rows ")[1].split()[0]
+    assert note[0].endswith(f"--sample-rows {suggested} fits")  # the same advice from both
+    assert main(["estimate", str(big), "--target", "y", "--sample-rows", suggested, "--format", "json"]) == 0
+    note = [n for n in json.loads(capsys.readouterr().out)["notes"] if n.startswith("memory:")]
+    assert "refuse" not in note[0]

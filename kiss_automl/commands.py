@@ -47,7 +47,8 @@ def _fit(args: argparse.Namespace) -> int:
 
     from .memory_check import available_bytes
 
-    frame = read_csv(args.csv, sample_rows=args.sample_rows, seed=args.seed, available_memory=available_bytes())
+    frame = read_csv(args.csv, sample_rows=args.sample_rows, seed=args.seed,
+                     available_memory=None if args.no_memory_check else available_bytes())
     X, y = split_target(frame, args.target, source=args.csv)
     task = infer_task(y, args.task)
     overrides = {"co2_budget": co2_budget, "trial_timeout": args.trial_timeout, "selection": args.selection,

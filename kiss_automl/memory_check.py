@@ -123,6 +123,7 @@ def check(path: Path, opener: Callable | None, parse: Callable[[bytes], "object"
             f"{path.name}: {what} would take about {needed / _GIB:.3g} GiB of memory to fit "
             f"({table.bytes_per_row:.0f} bytes a row in pandas, {PEAK_PER_TABLE_BYTE:g}x that at the peak), "
             f"and {available / _GIB:.3g} GiB is available; fit on a uniform sample of the rows with "
-            f"--sample-rows {rows_that_fit(available, table.bytes_per_row)} (or fewer)")
+            f"--sample-rows {rows_that_fit(available, table.bytes_per_row)} (or fewer), or pass --no-memory-check "
+            "to read it whole anyway")
     return table
 

@@ -142,6 +142,10 @@ def test_fit_refuses_a_file_too_large_in_one_line_and_writes_nothing(big, tmp_pa
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--sample-rows" in err and "Traceback" not in err
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == []
+    # Told that it fits after all, fit reads it whole.
+    assert main(["fit", str(big), "--target", "y", "--out", str(out), "--quiet", "--no-memory-check",
+                 "--config", "fast", "--max-trials", "2"]) == 0
+    assert json.loads((out / "run.json").read_text())["data"]["rows"] == 200_000
 
 
 def test_fit_on_a_sample_says_so_in_its_record_and_report(tmp_path, capsys):

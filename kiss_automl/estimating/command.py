@@ -49,7 +49,7 @@ def estimate_command(args: argparse.Namespace) -> int:
     if rows < data.rows:
         report["notes"].append(f"--sample-rows: the search runs on a uniform sample of {rows:,} of the file's "
                                f"{data.rows:,} rows")
-    report["notes"] += memory_notes(args.csv, args.sample_rows)
+    report["notes"] += memory_notes(args.csv, args.sample_rows, checked=not args.no_memory_check)
     if args.format == "json":
         print(json.dumps(report, indent=2))
     else:
@@ -57,7 +57,7 @@ def estimate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def memory_notes(csv: str, sample_rows: int | None) -> list[str]:
+def memory_notes(csv: str, sample_rows: int | None, checked: bool = True) -> list[str]:
     """What `fit`'s memory check will find, for files large enough to be checked (reading
     their head takes pandas, ~0.4 CPU-s: nothing against a fit on 32 MiB of CSV)."""
     import os
@@ -75,7 +75,9 @@ def memory_notes(csv: str, sample_rows: int | None) -> list[str]:
     peak, available = memory_check.peak_bytes(rows, table.bytes_per_row), memory_check.available_bytes()
     note = (f"memory: a fit on ~{rows:,} rows ({table.bytes_per_row:.0f} bytes a row in pandas) peaks near "
             f"{peak / 2**30:.3g} GiB; {available / 2**30:.3g} GiB is available")
-    if peak > available:
+    if peak > available and not checked:
+        note += ": --no-memory-check, so fit will read it whole anyway"
+    elif peak > available:
         note += (f": fit will refuse it; --sample-rows {memory_check.rows_that_fit(available, table.bytes_per_row)} "
                  "fits")
     return [note]

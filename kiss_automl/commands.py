@@ -131,11 +131,11 @@ def _fit(args: argparse.Namespace) -> int:
     print(f"Selected {chosen} ({estimator.metric_} {best['score']:.4f}); stop: {estimator.stop_reason_}; "
           f"candidates {run['energy']['candidates_j']:.1f} J; model and leaderboard in {out}")
     if estimator.stop_reason_ == "cluster_lost":
-        print(f"kiss-automl: the Dask cluster was lost; the best model so far is saved; `--resume` continues it "
+        print("kiss-automl: the Dask cluster was lost; the best model so far is saved; `--resume` continues it "
               "(here, or with --scheduler on a new cluster)", file=sys.stderr)
         return EXIT_CLUSTER_LOST
     if estimator.stop_reason_ == "interrupted":
-        print(f"kiss-automl: interrupted; the best model so far is saved; `--resume` continues it", file=sys.stderr)
+        print("kiss-automl: interrupted; the best model so far is saved; `--resume` continues it", file=sys.stderr)
         return 130
     return 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import numbers
 from typing import Any, Callable
 
 import numpy as np

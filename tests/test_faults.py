@@ -1,7 +1,6 @@
 """Faults: interrupts of a real process, resume, trial timeouts, failures, safe persistence."""
 
 import json
-import os
 import shutil
 import signal
 import subprocess

@@ -123,6 +123,27 @@ def _hang(params, context):
     return _Hang()
 
 
+@pytest.mark.parametrize("processing, waiting", [
+    ({"tcp://w1": ["other"], "tcp://w2": []}, True),  # queued: its worker is restarting, say
+    ({"tcp://w1": ["other"], "tcp://w2": ["mine"]}, False),  # running: past its deadline it is timed out
+    (ConnectionError("scheduler gone"), False),  # unsure: the timeout stands
+])
+def test_the_deadline_waits_for_a_task_that_has_not_reached_a_worker(processing, waiting):
+    pytest.importorskip("distributed")
+    from types import SimpleNamespace
+
+    from kiss_automl.cluster.runner import DaskRunner
+
+    def answer():
+        if isinstance(processing, Exception):
+            raise processing
+        return processing
+
+    runner = object.__new__(DaskRunner)  # only the scheduler's view of the task is asked
+    runner.client = SimpleNamespace(processing=answer)
+    assert runner._waiting_for_a_worker(SimpleNamespace(future=SimpleNamespace(key="mine"))) is waiting
+
+
 def test_a_dead_worker_and_a_hung_candidate_become_rows_and_the_search_goes_on(dask_required, credit, monkeypatch):
     monkeypatch.setitem(REGISTRY, "linear", Family(name="linear", group="linear", preprocessing="onehot",
                                                    build=_killer))

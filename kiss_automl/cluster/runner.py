@@ -25,6 +25,8 @@ from .task import process_figures, run_candidate
 
 logger = logging.getLogger(__name__)
 _POLL_S = 0.2
+# A task still waiting for a worker at its deadline gets this many more deadlines, each from then.
+_MAX_WAIT_EXTENSIONS = 3
 
 
 @dataclass
@@ -81,7 +83,7 @@ class DaskRunner:
             self.outstanding.pop(handle.index, None)
 
     def _collect(self, handle: _Handle) -> RunResult:
-        deadline = self._deadline(handle)
+        deadline, extensions = self._deadline(handle), 0
         while True:
             handle.done.wait(_POLL_S)
             future = handle.future
@@ -110,6 +112,10 @@ class DaskRunner:
             if self.client.status == "connecting":
                 self._wait_reconnect()
             if deadline is not None and time.monotonic() > deadline:
+                if extensions < _MAX_WAIT_EXTENSIONS and self._waiting_for_a_worker(handle):
+                    extensions += 1  # e.g. behind a worker that is restarting; bounded: none may come
+                    deadline = time.monotonic() + _hard_deadline(handle.job.timeout)
+                    continue
                 return self._timed_out(handle)
 
     def cancel(self, handles) -> None:
@@ -191,6 +197,15 @@ class DaskRunner:
         return RunResult(evaluation, {"host": "unknown", "worker": "", "pid": None,
                                       "method": f"wall-time bound (W/core={self.watts:.3g}): no reading came back",
                                       "scope": "process", "started": None, "wall_s": seconds})
+
+    def _waiting_for_a_worker(self, handle: _Handle) -> bool:
+        """The task has not started: no worker is processing it. Its deadline counts from its
+        submission, on the assumption of a free slot; a worker lost to an earlier candidate
+        (restarting) leaves fewer. When unsure, it is not waiting."""
+        try:
+            return not any(handle.future.key in keys for keys in self.client.processing().values())
+        except Exception:  # noqa: BLE001 - the scheduler is unreachable: the timeout stands
+            return False
 
     def _timed_out(self, handle: _Handle) -> RunResult:
         """Past the hard deadline: cancel the task and restart the worker that runs it."""

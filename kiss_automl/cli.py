@@ -134,9 +134,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def run() -> None:
     """The `kiss-automl` executable: a process that runs this one command and exits."""
-    from . import persist
+    from . import process
 
-    persist.skip_sklearn_scan_at_skops_import()
+    process.command_line = True
     sys.exit(main())
 
 

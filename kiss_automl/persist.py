@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, process
 from .errors import KissError, ModelFormatError
 
 try:
@@ -115,31 +115,19 @@ class _HideTorch(importlib.abc.MetaPathFinder):
         return None
 
 
-# Set by the `kiss-automl` command (cli.run), whose process runs nothing but that command.
-_scan_sklearn_at_skops_import = True
-
-
-def skip_sklearn_scan_at_skops_import() -> None:
-    """Import skops.io without its list of scikit-learn's estimators, in this process.
-
-    skops builds that list at import by walking and importing every sklearn package: 0.22
-    CPU-s per command in a core install here (a `predict` went from 2.27 to 2.05 CPU-s, means
-    of 5), 0.5 CPU-s with the test extras, whose dask and pytest the walk imports too. The list
-    only decides which types skops calls untrusted; `load` trusts every type whose name
-    starts with TRUSTED_PREFIXES either way, "sklearn." among them, so nothing is trusted
-    that was not. skops' own default trust in this process is then empty: only for a process
-    that is ours alone (the command line), never inside a user's program.
-    """
-    global _scan_sklearn_at_skops_import
-    _scan_sklearn_at_skops_import = False
-
-
 def _import_skops_io():
-    """skops.io, imported without importing torch (and, from the command line, without the
-    scan of scikit-learn that `skip_sklearn_scan_at_skops_import` explains).
+    """skops.io, imported without importing torch, and in the `kiss-automl` command's own
+    process (`process.command_line`) without its list of scikit-learn's estimators.
 
-    At import, skops lists scikit-learn's estimators; the package walk behind that imports
-    every sklearn package, sklearn.externals.array_api_compat.torch among them, hence torch:
+    That list is built at import by walking and importing every sklearn package: 0.22 CPU-s
+    per command in a core install here (a `predict` went from 2.27 to 2.05 CPU-s, means of
+    5), 0.5 CPU-s with the test extras, whose dask and pytest the walk imports too. The list
+    only decides which types skops calls untrusted; `load` trusts every type whose name
+    starts with TRUSTED_PREFIXES either way, "sklearn." among them, so nothing is trusted that
+    was not. skops' own default trust in the process is then empty: only in a process that is
+    ours alone, never inside a user's program.
+
+    Elsewhere the walk runs, and it imports sklearn.externals.array_api_compat.torch, hence torch:
     1.35 s of CPU here (~5 J), paid by every `fit` and `predict` (a `fit` on credit-approval
     went from 5.9 to 4.9 CPU-s without it).
     The walk skips packages that fail to import, and the vendored externals hold no
@@ -148,7 +136,7 @@ def _import_skops_io():
     """
     if "skops.io" in sys.modules:
         return sys.modules["skops.io"]
-    if not _scan_sklearn_at_skops_import:
+    if process.command_line:
         import sklearn.utils
 
         scan = sklearn.utils.all_estimators

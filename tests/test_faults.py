@@ -219,7 +219,7 @@ def test_skops_is_loaded_without_torch_and_trusts_the_same_types():
 def test_the_command_loads_skops_without_scanning_sklearn_and_trusts_nothing_more(car_run, tmp_path):
     """The `kiss-automl` process skips skops' import-time walk of every sklearn package
     (0.2-0.5 CPU-s a command); the types a model folder may hold are decided the same way."""
-    script = ("import json, sys; from kiss_automl import persist; persist.skip_sklearn_scan_at_skops_import(); "
+    script = ("import json, sys; from kiss_automl import persist, process; process.command_line = True; "
               "model, meta = persist.load(sys.argv[1]); "
               "from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names; "
               "persist.TRUSTED_PREFIXES = ('numpy.',); refused = '';\n"
@@ -404,3 +404,12 @@ def test_resume_from_a_journal_without_a_readable_header_exits_2(tmp_path, capsy
     assert main(fit + ["--resume"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "journal" in err[0] and "without --resume" in err[0], err
+
+
+def test_the_command_line_imports_no_pandas_before_a_verb_needs_it():
+    """`estimate` reads a CSV with the standard library: the entry point must not import
+    pandas (0.36 CPU-s) on its way to the verb, as importing persist did once."""
+    probe = ("import sys; sys.argv = ['kiss-automl', '--help']\nfrom kiss_automl import cli\n"
+             "try: cli.run()\nexcept SystemExit: pass\nprint('pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False"

@@ -58,6 +58,22 @@ def rows_that_fit(available: float, bytes_per_row: float) -> int:
     return int(rows // scale * scale)
 
 
+@dataclass(frozen=True)
+class Verdict:
+    rows: int  # the rows a fit would read: the file's, or the sample's
+    peak: float  # bytes, by peak_bytes
+    fits: bool
+    sample_that_fits: int  # --sample-rows to suggest when it does not
+
+
+def verdict(table: TableSize, sample_rows: int | None, available: float) -> Verdict:
+    """Whether a fit on `table` (or on a sample of it) fits in `available` bytes: what `check`
+    refuses on and what `estimate` tells in advance."""
+    rows = table.rows if sample_rows is None else min(table.rows, sample_rows)
+    peak = peak_bytes(rows, table.bytes_per_row)
+    return Verdict(rows, peak, peak <= available, rows_that_fit(available, table.bytes_per_row))
+
+
 def available_bytes(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
     """Memory this process may still take: the system's available memory, or less where a
     cgroup (a container's limit, v2 or v1) allows less."""
@@ -117,15 +133,13 @@ def check(path: Path, opener: Callable | None, parse: Callable[[bytes], "object"
         return None
     if table is None:
         return None
-    rows = table.rows if sample_rows is None else min(table.rows, sample_rows)
-    needed = peak_bytes(rows, table.bytes_per_row)
-    if needed > available:
-        what = f"a sample of {rows:,} rows" if rows < table.rows else f"about {rows:,} rows"
+    found = verdict(table, sample_rows, available)
+    if not found.fits:
+        what = f"a sample of {found.rows:,} rows" if found.rows < table.rows else f"about {found.rows:,} rows"
         raise DataError(
-            f"{path.name}: {what} would take about {needed / _GIB:.3g} GiB of memory to fit "
+            f"{path.name}: {what} would take about {found.peak / _GIB:.3g} GiB of memory to fit "
             f"({table.bytes_per_row:.0f} bytes a row in pandas, {PEAK_PER_TABLE_BYTE:g}x that at the peak), "
             f"and {available / _GIB:.3g} GiB is available; fit on a uniform sample of the rows with "
-            f"--sample-rows {rows_that_fit(available, table.bytes_per_row)} (or fewer), or pass --no-memory-check "
-            "to read it whole anyway")
+            f"--sample-rows {found.sample_that_fits} (or fewer), or pass --no-memory-check to read it whole anyway")
     return table
 

@@ -71,15 +71,13 @@ def memory_notes(csv: str, sample_rows: int | None, checked: bool = True) -> lis
     table = table_size(csv)
     if table is None:
         return []
-    rows = table.rows if sample_rows is None else min(table.rows, sample_rows)
-    peak, available = memory_check.peak_bytes(rows, table.bytes_per_row), memory_check.available_bytes()
-    note = (f"memory: a fit on ~{rows:,} rows ({table.bytes_per_row:.0f} bytes a row in pandas) peaks near "
-            f"{peak / 2**30:.3g} GiB; {available / 2**30:.3g} GiB is available")
-    if peak > available and not checked:
-        note += ": --no-memory-check, so fit will read it whole anyway"
-    elif peak > available:
-        note += (f": fit will refuse it; --sample-rows {memory_check.rows_that_fit(available, table.bytes_per_row)} "
-                 "fits")
+    available = memory_check.available_bytes()
+    found = memory_check.verdict(table, sample_rows, available)
+    note = (f"memory: a fit on ~{found.rows:,} rows ({table.bytes_per_row:.0f} bytes a row in pandas) peaks near "
+            f"{found.peak / 2**30:.3g} GiB; {available / 2**30:.3g} GiB is available")
+    if not found.fits:
+        note += (f": fit will refuse it; --sample-rows {found.sample_that_fits} fits" if checked
+                 else ": --no-memory-check, so fit will read it whole anyway")
     return [note]
 
 

@@ -144,6 +144,30 @@ def test_the_deadline_waits_for_a_task_that_has_not_reached_a_worker(processing,
     assert runner._waiting_for_a_worker(SimpleNamespace(future=SimpleNamespace(key="mine"))) is waiting
 
 
+@pytest.mark.parametrize("answers, said", [
+    ({"tcp://w1": "OK"}, "(its Dask worker was restarted)"),
+    ({"tcp://w1": "removed"}, "(its Dask worker, which has no nanny, was stopped)"),
+    ({"tcp://w1": "timed out"}, "(its Dask worker's restart: timed out)"),
+    (TimeoutError("no answer"), "(its Dask worker could not be restarted: TimeoutError: no answer)"),
+])
+def test_a_hung_candidates_row_says_what_became_of_its_worker(answers, said):
+    pytest.importorskip("distributed")
+    from types import SimpleNamespace
+
+    from kiss_automl.cluster.runner import DaskRunner
+
+    def restart_workers(workers, timeout, raise_for_error):
+        assert workers == ["tcp://w1"] and raise_for_error is False  # the answer is read, not raised
+        if isinstance(answers, Exception):
+            raise answers
+        return answers
+
+    runner = object.__new__(DaskRunner)
+    runner.client = SimpleNamespace(cancel=lambda futures, force: None, restart_workers=restart_workers)
+    assert runner._restart(SimpleNamespace(future=None), ["tcp://w1"]).strip() == said
+    assert runner._restart(SimpleNamespace(future=None), []) == ""  # not on a worker: nothing to restart
+
+
 def test_a_dead_worker_and_a_hung_candidate_become_rows_and_the_search_goes_on(dask_required, credit, monkeypatch):
     monkeypatch.setitem(REGISTRY, "linear", Family(name="linear", group="linear", preprocessing="onehot",
                                                    build=_killer))

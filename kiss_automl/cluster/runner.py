@@ -208,17 +208,33 @@ class DaskRunner:
             return False
 
     def _timed_out(self, handle: _Handle) -> RunResult:
-        """Past the hard deadline: cancel the task and restart the worker that runs it."""
-        result = self._lost(handle, f"over the {handle.job.timeout:g}s trial timeout", status="timeout")
-        restarted = ""
-        with contextlib.suppress(Exception):
+        """Past the hard deadline: cancel the task and restart the worker that runs it. The
+        worker is asked for before the row releases the future, which can drop the task from
+        the scheduler's view."""
+        try:
             workers = [w for w, keys in self.client.processing().items() if handle.future.key in keys]
-            self.client.cancel([handle.future], force=True)
-            if workers:
-                self.client.restart_workers(workers, timeout=60)
-                restarted = " (its Dask worker was restarted)"
-        result.evaluation.error += restarted
+        except Exception:  # noqa: BLE001 - the scheduler is unreachable: nothing to restart
+            workers = []
+        result = self._lost(handle, f"over the {handle.job.timeout:g}s trial timeout", status="timeout")
+        result.evaluation.error += self._restart(handle, workers)
         return result
+
+    def _restart(self, handle: _Handle, workers: list[str]) -> str:
+        """What became of the worker that ran a hung task, for its row's error."""
+        try:
+            self.client.cancel([handle.future], force=True)
+            if not workers:
+                return ""
+            answers = self.client.restart_workers(workers, timeout=60, raise_for_error=False)
+        except Exception as exc:  # noqa: BLE001 - said on the row: the worker may still be stuck
+            logger.warning("Could not restart the Dask worker of a hung candidate: %s", one_line(exc))
+            return f" (its Dask worker could not be restarted: {one_line(exc, 120)})"
+        said = set(map(str, answers.values()))
+        if said == {"OK"}:
+            return " (its Dask worker was restarted)"
+        if said == {"removed"}:  # a worker without a nanny is stopped, not restarted
+            return " (its Dask worker, which has no nanny, was stopped)"
+        return f" (its Dask worker's restart: {', '.join(sorted(said))})"
 
     # ---- energy ---------------------------------------------------------------------------
     def _worker_figures(self) -> dict:

@@ -14,6 +14,12 @@ rung, phase and measured joules) this script takes:
   cost over its family's mean probe forecast;
 - PROMOTED_SHARE, PROMOTED_COST: the same for promoted candidates (holdout plans), against
   the family's probes at the rung's rows with their rounds scaled as search._scaled_rounds does;
+- GROWN_STEPS, GROWN_SHARE, GROWN_COST, GROWN_STEP_FACTOR: the capacity steps on all the rows
+  (search._grow) of fits with more than one rung: how many, of which family, and the k-th
+  step's cost over the family's promoted forecast at the top rung times the factor ** k;
+  LONE_PAID: the share of those fits that took a step (its rows had paid), which stands for
+  the chance that a lone promotion goes on; GROWN_REFIT: the refit after capacity steps over
+  the last step's measured cost;
 - REFIT_COST: the refit's measured CPU-s over the mean start configuration on all rows, for a
   blend (CV with `best`) and a single model;
 - the fixed costs of the command from run.json's `process_cpu_s_parts`, `typing_j`,
@@ -52,6 +58,8 @@ TUNING_SETTINGS = ("tol", "patience", "family_patience", "noise_aware", "decisio
 # the exponent whose ratios measured / forecast spread least (early stopping uses few of the
 # rounds search._scaled_rounds allows).
 ROUNDS_EXPONENTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+# How much dearer each capacity step is than the one before: the factor whose ratios spread least.
+STEP_FACTORS = (1.5, 2.0, 2.5, 3.0)
 
 
 def quantiles(values, qs=None) -> tuple[float, ...]:
@@ -126,6 +134,7 @@ def calibrate(fits: list[dict]) -> dict:
     extra = {"small": [], "cv": [], "holdout": []}
     tuned_count, tuned_ratio, promoted_count, promoted_ratio = {}, [], {}, {}
     refit = {"blend": [], "single": []}
+    grown_counts, grown_family, grown_steps, grown_ratio, grown_refit = [], {}, [], {}, []
     fixed = {"startup": [], "read": [], "typing": [], "loop": [], "other": [], "save": [], "wall": [],
              "search_wall": []}
     for fit in fits:
@@ -158,8 +167,14 @@ def calibrate(fits: list[dict]) -> dict:
                 tuned_count[c["family"]] = tuned_count.get(c["family"], 0) + 1
                 corrected, _ = fc._family_cost(c["family"], plan, 0, data, settings, "central")
                 tuned_ratio.append(measured_cpu_s(c, watts) / corrected)
+        grown = [c for c in fit["candidates"] if c["phase"] == "grown"]
+        if plan.mode == "holdout" and len(plan.rungs) > 1:
+            grown_counts.append(len(grown))
+        for k, c in enumerate(grown, start=1):
+            grown_family[c["family"]] = grown_family.get(c["family"], 0) + 1
+            grown_steps.append((fit, k, c))
         for c in fit["candidates"]:
-            if c["rung"] > 0:
+            if c["rung"] > 0 and c["phase"] != "grown":
                 promoted_count[c["family"]] = promoted_count.get(c["family"], 0) + 1
                 for exponent in ROUNDS_EXPONENTS:
                     growth = (plan.rungs[c["rung"]] / plan.rungs[0]) ** exponent
@@ -169,7 +184,10 @@ def calibrate(fits: list[dict]) -> dict:
         blend = plan.mode == "cv"
         fc.cal.REFIT_COST = {"blend": (1.0,) * 3, "single": (1.0,) * 3}
         proxy = fc._refit("central", plan, data, settings, families)
-        refit["blend" if blend else "single"].append(e["refit_j"] / watts / proxy)
+        if grown:  # the refit follows the capacity the steps reached
+            grown_refit.append(e["refit_j"] / watts / measured_cpu_s(grown[-1], watts))
+        else:
+            refit["blend" if blend else "single"].append(e["refit_j"] / watts / proxy)
         parts = e["process_cpu_s_parts"]
         number_cells, text_cells = (data.cells - data.text_cells) / 1e6, data.text_cells / 1e6
         fixed["startup"].append(parts["startup_and_imports"])
@@ -186,6 +204,15 @@ def calibrate(fits: list[dict]) -> dict:
     total_tuned = sum(tuned_count.values()) or 1
     total_promoted = sum(promoted_count.values()) or 1
     exponent = min(promoted_ratio, key=lambda x: log_spread(promoted_ratio[x])) if promoted_ratio else 0.0
+    for fit, k, c in grown_steps:  # against the promoted forecast at the top rung, with the exponent chosen
+        plan, watts = fit["plan"], fit["run"]["energy"]["constants"]["watts_per_core"]
+        top = len(plan.rungs) - 1
+        growth = (plan.rungs[top] / plan.rungs[0]) ** exponent
+        corrected, _ = fc._family_cost(c["family"], plan, top, fit["data"], settings, "central", growth)
+        for factor in STEP_FACTORS:
+            grown_ratio.setdefault(factor, []).append(measured_cpu_s(c, watts) / (corrected * factor ** k))
+    step_factor = min(grown_ratio, key=lambda x: log_spread(grown_ratio[x])) if grown_ratio else 2.0
+    total_grown = sum(grown_family.values()) or 1
     read = regression(*zip(*fixed["read"]))
     typing = regression(*zip(*fixed["typing"]))
     loop = regression(*zip(*fixed["loop"]))
@@ -199,7 +226,13 @@ def calibrate(fits: list[dict]) -> dict:
         "PROMOTED_SHARE": {f: round(n / total_promoted, 3) for f, n in sorted(promoted_count.items())},
         "PROMOTED_ROUNDS_EXPONENT": exponent,
         "PROMOTED_COST": quantiles(promoted_ratio.get(exponent, [])),
+        "GROWN_STEPS": quantiles(grown_counts),
+        "GROWN_SHARE": {f: round(n / total_grown, 3) for f, n in sorted(grown_family.items())},
+        "GROWN_STEP_FACTOR": step_factor,
+        "GROWN_COST": quantiles(grown_ratio.get(step_factor, [])),
+        "LONE_PAID": round(sum(n > 0 for n in grown_counts) / max(1, len(grown_counts)), 3),
         "REFIT_COST": {k: quantiles(v) for k, v in refit.items() if v},
+        "GROWN_REFIT": quantiles(grown_refit),
         "STARTUP_CPU_S": quantiles(fixed["startup"]),
         "READ_CPU_S": read[0],
         "READ_CPU_S_PER_MCELL": read[1],
@@ -216,7 +249,7 @@ def calibrate(fits: list[dict]) -> dict:
         "WALL_PER_CPU_S": quantiles(fixed["wall"])[1],
         "SEARCH_WALL_PER_CPU_S": quantiles(fixed["search_wall"])[1],
         "_counts": {"fits": len(fits), "probes": {m: {f: len(v) for f, v in by.items()} for m, by in probe_ratio.items()},
-                    "tuned": total_tuned, "promoted": total_promoted,
+                    "tuned": total_tuned, "promoted": total_promoted, "grown": sum(grown_family.values()),
                     "refits": {k: len(v) for k, v in refit.items()}, "saves": len(fixed["save"])},
     }
 
@@ -326,8 +359,17 @@ COMMENTS = {
                                 "this: the exponent whose ratios spread least",
     "PROMOTED_COST": "a promoted candidate's measured CPU-s over its family's mean (corrected) probe forecast at "
                      "its rung",
+    "GROWN_STEPS": "capacity steps on all the rows (search._grow) per fit with more than one rung",
+    "GROWN_SHARE": "which families the capacity steps belonged to",
+    "GROWN_STEP_FACTOR": "how much dearer each capacity step is than the one before: the factor whose ratios "
+                         "spread least",
+    "GROWN_COST": "the k-th capacity step's measured CPU-s over its family's promoted forecast at the top rung "
+                  "times GROWN_STEP_FACTOR ** k",
+    "LONE_PAID": "the share of fits with more than one rung that took a capacity step (their rows had paid): "
+                 "the chance taken that a lone promotion goes on (no suite file has rungs enough to measure it)",
     "REFIT_COST": "the refit's measured CPU-s over the mean start configuration on all rows: a blend (CV, best) "
-                  "or a single model",
+                  "or a single model (fits without capacity steps)",
+    "GROWN_REFIT": "after capacity steps, the refit's measured CPU-s over the last step's",
     "STARTUP_CPU_S": "run.json process_cpu_s_parts.startup_and_imports: the interpreter and the fit's imports",
     "READ_CPU_S": "process_cpu_s_parts.read_and_check = a + b x number cells + c x text cells (least squares)",
     "TYPING_CPU_S_PER_MCELL": "typing_j / W per core = b x number cells + c x text cells (least squares)",
@@ -358,7 +400,7 @@ def calibration_module(constants: dict, args) -> str:
              f"training split at seeds {args.seeds}",
              "(benchmarks/estimate_accuracy.py --fits-only), on the reference machine: a 2-core x86 VM, CPU-time "
              "meter at 4 W",
-             f"per core. {counts['tuned']} tuned, {counts['promoted']} promoted candidates and "
+             f"per core. {counts['tuned']} tuned, {counts['promoted']} promoted, {counts['grown']} grown candidates and "
              f"{sum(counts['refits'].values())} refits are behind their ratios ({counts.get('saves', 0)} fits count "
              "saving the folder). Seed 0, which",
              "benchmarks/estimate_accuracy.py evaluates the estimate on (benchmarks/ESTIMATE.md), is kept out.",

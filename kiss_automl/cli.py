@@ -92,6 +92,10 @@ def _run_options(verb: argparse.ArgumentParser, note: str = "") -> None:
     verb.add_argument("--scheduler", metavar="ADDRESS",
                       help="run the candidates on a Dask cluster: tcp://host:8786, or local:N for N worker "
                            "processes here (needs pip install 'kiss-automl[dask]')" + note)
+    verb.add_argument("--refit-whole-file", action="store_true",
+                      help="with --scheduler and --sample-rows: search on the sample, then refit a LightGBM or "
+                           "XGBoost choice on every row of the CSV on the cluster (lightgbm.dask, xgboost.dask; "
+                           "the workers read the file at the same path)" + note)
 
 
 def _parser() -> argparse.ArgumentParser:

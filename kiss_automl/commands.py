@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import persist, run_record
 from .data import infer_task, read_csv, split_target
-from .errors import DataError, ModelFormatError
+from .errors import ConfigError, DataError, ModelFormatError
 
 logger = logging.getLogger(__name__)
 EXIT_CLUSTER_LOST = 75  # EX_TEMPFAIL: the output is saved, and `--resume` continues it
@@ -47,6 +47,9 @@ def _fit(args: argparse.Namespace) -> int:
 
     from .memory_check import available_bytes
 
+    if args.refit_whole_file and (args.scheduler is None or args.sample_rows is None):
+        raise ConfigError("--refit-whole-file refits on a Dask cluster what was searched on a sample: "
+                          "it needs --scheduler and --sample-rows")
     frame = read_csv(args.csv, sample_rows=args.sample_rows, seed=args.seed,
                      available_memory=None if args.no_memory_check else available_bytes())
     X, y = split_target(frame, args.target, source=args.csv)
@@ -68,6 +71,7 @@ def _fit(args: argparse.Namespace) -> int:
                     region=args.region)
     if task != "regression":
         y = y.astype(str) if y.dtype == object else y
+    whole_file = _whole_file(args, X, str(y.name)) if args.refit_whole_file else None
     journal = _journal(args, out, X, y, task, estimator)
     try:
         cpu_before_fit = process_cpu_seconds()
@@ -79,12 +83,12 @@ def _fit(args: argparse.Namespace) -> int:
                                   pue=settings.pue) if args.cross_check else None
         with tracker or contextlib.nullcontext():
             if args.quiet:
-                estimator.fit(X, y, journal=journal)
+                estimator.fit(X, y, journal=journal, whole_file=whole_file)
             else:
                 from .progress import Progress
 
                 with Progress() as progress:
-                    estimator.fit(X, y, on_event=progress, journal=journal)
+                    estimator.fit(X, y, on_event=progress, journal=journal, whole_file=whole_file)
     except BaseException:
         journal.discard_if_empty()  # nothing measured: leave nothing behind
         raise
@@ -130,6 +134,13 @@ def _fit(args: argparse.Namespace) -> int:
     chosen = best["family"] + (f" of {', '.join(members)}" if members else "")
     print(f"Selected {chosen} ({estimator.metric_} {best['score']:.4f}); stop: {estimator.stop_reason_}; "
           f"candidates {run['energy']['candidates_j']:.1f} J; model and leaderboard in {out}")
+    refit = estimator.search_summary_.get("whole_file_refit")
+    if refit is not None:
+        dropped = refit["dropped_missing_target"] + refit["dropped_unknown_class"]
+        print(f"Refit on the whole file on the cluster: {refit['rows']} rows in {refit['partitions']} partition(s), "
+              f"workers {refit['workers_j']:.1f} J" + (f"; {dropped} row(s) left out (missing target: "
+              f"{refit['dropped_missing_target']}, a class the sample lacked: {refit['dropped_unknown_class']})"
+              if dropped else ""))
     if estimator.stop_reason_ == "cluster_lost":
         print("kiss-automl: the Dask cluster was lost; the best model so far is saved; `--resume` continues it "
               "(here, or with --scheduler on a new cluster)", file=sys.stderr)
@@ -138,6 +149,19 @@ def _fit(args: argparse.Namespace) -> int:
         print("kiss-automl: interrupted; the best model so far is saved; `--resume` continues it", file=sys.stderr)
         return 130
     return 0
+
+
+def _whole_file(args: argparse.Namespace, X: pd.DataFrame, target: str):
+    """How the workers read the CSV the sample came from, as read_csv read it here."""
+    from .cluster.refit import WholeFile
+    from .data import dialect
+
+    compression, encoding, delimiter = dialect(args.csv)
+    booleans = tuple(str(c) for c in X.columns if pd.api.types.is_bool_dtype(X[c]))
+    numeric = tuple(str(c) for c in X.columns
+                    if pd.api.types.is_numeric_dtype(X[c]) and str(c) not in booleans)
+    return WholeFile(str(Path(args.csv).resolve()), target, delimiter, encoding, compression,
+                     tuple(str(c) for c in X.columns), numeric, booleans, decimal_comma=delimiter == ";")
 
 
 @contextlib.contextmanager

@@ -132,6 +132,11 @@ def read_csv(path: str | os.PathLike, sample_rows: int | None = None, seed: int 
     return frame
 
 
+def dialect(path: str | os.PathLike) -> tuple[str | None, str, str]:
+    """(compression, encoding, delimiter) of a CSV, as `read_csv` reads it."""
+    return _dialect(Path(path))
+
+
 def _dialect(path: Path) -> tuple[str | None, str, str]:
     """Compression, encoding and delimiter of the CSV at `path`, from its head; DataError for
     an empty file or a header with duplicate names."""

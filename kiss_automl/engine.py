@@ -6,6 +6,7 @@ Both doors (the CLI and the estimators) come through `run`, so they behave the s
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import time
@@ -73,11 +74,13 @@ def available_families(config: SearchConfig) -> tuple[list[Family], dict[str, st
 
 def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: int, meter,
         grams_per_joule: float = 0.0, on_event: Callable[..., None] | None = None, journal=None,
-        gpu_meter=None, scheduler=None) -> Outcome:
+        gpu_meter=None, scheduler=None, whole_file=None) -> Outcome:
     """Search and refit. `y` holds class indices 0..k-1 for classification, floats otherwise.
 
     With a `scheduler` (an address, 'local:N' or a distributed.Client) the candidates run as
-    tasks on that Dask cluster (cluster/); the search and the refit stay here."""
+    tasks on that Dask cluster (cluster/); the search and the refit stay here. With a
+    `whole_file` too (`cluster.refit.WholeFile`: `X` is a sample of it), a LightGBM or
+    XGBoost choice is refit on every row of that file on the cluster."""
     metric = get_metric(config.metric, task)
     typer = ColumnTyper(text_columns=config.text_columns)
     token = meter.start()
@@ -112,18 +115,31 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
             journal.record_in_flight(window)
         search = Search(data, plan, config, families, seed, meter, grams_per_joule, on_event, journal, gpu_meter,
                         runner=runner, window=window)
+        on_cluster = runner is not None and whole_file is not None  # the refit needs the cluster too
         token = meter.start()
         try:
             result = search.run()
-        finally:  # a local cluster is shut down (its workers reaped) inside the search's reading
-            figures = runner.close() if runner is not None else None
+        except BaseException:
+            if runner is not None:
+                runner.close()
+            raise
+        # A local cluster is shut down (its workers reaped) inside the search's reading; one the
+        # refit needs is read now, so that the refit's share is counted apart, and closed after.
+        figures = None if runner is None else runner.figures() if on_cluster else runner.close()
         search_reading = meter.stop(token)
         result.skipped_families = skipped
-        model, refit_reading, refit_seconds = _select_and_refit(result, search, typer, data, config, seed, meter,
-                                                                gpu_meter, on_event)
+        try:
+            model, refit_reading, refit_seconds = _select_and_refit(
+                result, search, typer, data, config, seed, meter, gpu_meter, on_event,
+                whole=(runner.client, whole_file) if on_cluster else None)
+        finally:
+            if on_cluster:
+                runner.close()
     board = leaderboard.to_frame(result.candidates, plan.n_train)
     summary = _summary(result, refit_reading, refit_seconds, data, grams_per_joule)
     summary["time"]["imports_s"] = imports_seconds
+    if result.whole_file_refit is not None:
+        summary["whole_file_refit"] = dataclasses.asdict(result.whole_file_refit)
     # The phases of the fit, for the report's "where the energy went". The search's own
     # share (optuna, bookkeeping, the meter's reads) is its reading less the candidates'.
     summary["energy"].update(typing_j=typing_reading.joules, imports_j=imports_reading.joules,
@@ -138,6 +154,8 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     if search.text is not None:
         summary["text"] = search.text.as_dict()
         notes += search.text.notes
+    if result.whole_file_note:
+        notes.append(result.whole_file_note)
     return Outcome(model, board, result, summary, notes)
 
 
@@ -172,8 +190,9 @@ def _watts_per_core(meter) -> float:
 
 
 def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, data: Task, config: SearchConfig,
-                      seed: int, meter, gpu_meter, on_event):
-    """Mark the selection (a blend, when asked and worth it) and fit it on all rows, measured."""
+                      seed: int, meter, gpu_meter, on_event, whole=None):
+    """Mark the selection (a blend, when asked and worth it) and fit it on all rows, measured;
+    with `whole` (a Dask client and a `cluster.refit.WholeFile`), on the whole file there."""
     if result.selected is None:
         if result.stop_reason == "interrupted":  # stopped before any candidate finished: nothing to fit
             raise KeyboardInterrupt
@@ -190,8 +209,44 @@ def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, 
     started = time.perf_counter()
     refit_meter = gpu_meter if gpu_meter is not None and _uses_gpu(result.selected) else meter
     token = refit_meter.start()
-    model = Pipeline([("typer", typer), ("model", _refit(result.selected, data, config, seed))])
-    return model, refit_meter.stop(token), time.perf_counter() - started
+    if whole is not None:
+        fitted, result.whole_file_refit, result.whole_file_note = _refit_whole_file(
+            result.selected, data, config, seed, typer, *whole)
+    else:
+        fitted = _refit(result.selected, data, config, seed)
+    model = Pipeline([("typer", typer), ("model", fitted)])
+    reading = refit_meter.stop(token)
+    if whole is not None and result.whole_file_refit is not None:  # the workers' share, beside the driver's
+        reading = dataclasses.replace(reading, joules=reading.joules + result.whole_file_refit.workers_j,
+                                      cpu_seconds=reading.cpu_seconds + result.whole_file_refit.workers_cpu_s,
+                                      method=f"{reading.method} + the Dask workers' CPU-time model")
+    return model, reading, time.perf_counter() - started
+
+
+def _refit_whole_file(candidate, data: Task, config: SearchConfig, seed: int, typer, client, whole):
+    """The choice trained on every row of the file on the cluster (cluster/refit.py), with its
+    figures: boosters only, alone or blended; any other choice is refit on the sample, with a
+    note saying so. The rounds are those early stopping found on the sample (`_refit_params`)."""
+    from .cluster import refit as cluster_refit
+
+    members = candidate.members if candidate.family == "ensemble" else [candidate]
+    if any(m.family not in cluster_refit.TRAINERS for m in members):
+        chosen = candidate.family + (f" of {', '.join(m.family for m in members)}" if len(members) > 1 else "")
+        note = (f"The choice, {chosen}, has no Dask trainer: it was refit on the sample ({len(data.y)} rows), not "
+                f"on the whole file; only {' and '.join(cluster_refit.TRAINERS)} are")
+        logger.warning(note)
+        return _refit(candidate, data, config, seed), None, note
+    if candidate.family == "ensemble":  # a blend of boosters: each member on the whole file
+        fitted = [_refit_whole_file(m, data, config, seed, typer, client, whole) for m in members]
+        blend = WeightedEnsemble([model for model, _, _ in fitted], list(candidate.params["weights"]),
+                                 classify=data.task != "regression").fit_done()
+        return blend, cluster_refit.add_up([figures for _, figures, _ in fitted]), None
+    family = REGISTRY[candidate.family]
+    params = _refit_params(candidate, family)
+    context = BuildContext(data.task, seed, n_threads=1, device=config.device)
+    prep = make_preprocessor(family, data, params, context).fit(data.X, data.y)
+    model, figures = cluster_refit.refit(client, whole, family, split_params(params)[0], context, typer, prep)
+    return Pipeline([("prep", prep), ("model", model)]), figures, None
 
 
 @contextlib.contextmanager
@@ -270,13 +325,18 @@ def _refit(candidate, data: Task, config: SearchConfig, seed: int):
         return WeightedEnsemble(members, list(candidate.params["weights"]),
                                 classify=data.task != "regression").fit_done()
     family = REGISTRY[candidate.family]
+    params = _refit_params(candidate, family)
+    context = BuildContext(data.task, seed, n_threads=1, device=config.device)
+    prep = make_preprocessor(family, data, params, context)
+    return Pipeline([("prep", prep), ("model", family.build(split_params(params)[0], context))]).fit(data.X, data.y)
+
+
+def _refit_params(candidate, family) -> dict:
     params = dict(candidate.params)
     if candidate.evaluation.rounds_used:
         # A little more boosting for the rows the validation split held back.
         params[family.rounds_param] = max(1, int(math.ceil(params[family.rounds_param] * 1.1)))
-    context = BuildContext(data.task, seed, n_threads=1, device=config.device)
-    prep = make_preprocessor(family, data, params, context)
-    return Pipeline([("prep", prep), ("model", family.build(split_params(params)[0], context))]).fit(data.X, data.y)
+    return params
 
 
 def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Task,

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, column
 from . import config as config_module
 from . import engine
 from .data import show_label
-from .errors import DataError
+from .errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +64,15 @@ class _KissBase(BaseEstimator):
 
     # ---- fit -------------------------------------------------------------------------------
     def fit(self, X, y, *, on_event: Callable[..., None] | None = None, meter=None,
-            journal=None) -> "_KissBase":
+            journal=None, whole_file=None) -> "_KissBase":
         """Search the model families for the best model per joule, then refit it on all rows.
 
         `on_event(name, **info)` receives progress events; `meter` replaces the default
         energy meter (the CLI passes its own, tests a fake one); `journal` (a
-        `kiss_automl.journal.Journal`) records candidates and replays those of a stopped run.
+        `kiss_automl.journal.Journal`) records candidates and replays those of a stopped run;
+        `whole_file` (a `kiss_automl.cluster.refit.WholeFile`, with a scheduler): `X, y` are a
+        sample of that CSV, and a LightGBM or XGBoost choice is refit on all its rows on the
+        cluster (`fit --refit-whole-file`).
         """
         settings = self._settings()
         scheduler = self.scheduler if self.scheduler is not None else settings.scheduler
@@ -86,8 +89,13 @@ class _KissBase(BaseEstimator):
         gpu_meter = _gpu_meter() if meter is None else None
         # CO2 counts the facility's energy: what the computer used times the PUE.
         grams_per_joule = intensity.g_per_kwh * settings.pue / 3.6e6
+        if whole_file is not None:
+            if scheduler is None:
+                raise ConfigError("a refit on the whole file runs on a Dask cluster: give a scheduler")
+            whole_file = whole_file.with_classes(getattr(self, "classes_", None) if task != "regression" else None)
         outcome = engine.run(frame, y_encoded, task, settings, seed, meter or _default_meter(),
-                             grams_per_joule, on_event, journal, gpu_meter, scheduler=scheduler)
+                             grams_per_joule, on_event, journal, gpu_meter, scheduler=scheduler,
+                             whole_file=whole_file)
         self.model_ = outcome.model
         self.leaderboard_ = outcome.leaderboard
         self.task_ = task

@@ -74,6 +74,8 @@ def build(estimator, data: dict[str, Any], *, command: str | None = None, whole=
         "config": dataclasses.asdict(settings),
         **({"cluster": cluster} if cluster is not None else {}),
         **({"text": summary["text"]} if "text" in summary else {}),  # how free text was used
+        # The choice trained on every row of the file on the cluster (fit --refit-whole-file).
+        **({"whole_file_refit": summary["whole_file_refit"]} if "whole_file_refit" in summary else {}),
         "hardware": hardware(constants, settings.n_jobs),
         "versions": versions(),
     }

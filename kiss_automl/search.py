@@ -77,6 +77,8 @@ class SearchResult:
     skipped_families: dict[str, str] = field(default_factory=dict)
     isolated: bool = False  # candidates ran in forked workers
     stop_detail: dict = field(default_factory=dict)  # the figures behind stop_reason (StopSearch.detail)
+    whole_file_refit: Any = None  # cluster.refit.RefitFigures when the choice was refit on the whole file
+    whole_file_note: str | None = None  # why it was not, when asked
 
     @property
     def candidate_seconds(self) -> float:

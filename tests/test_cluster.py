@@ -33,14 +33,6 @@ TINY_YAML = "families: [baseline, linear, lightgbm]\ntol: 0.0\nalways_probe: []\
 COMPARED = ["family", "params", "score", "status", "trial", "rung"]
 
 
-@pytest.fixture
-def dask_required():
-    if not HAVE_DASK:
-        if os.environ.get("KISS_AUTOML_REQUIRE_DASK"):
-            pytest.fail("the dask extra is missing and KISS_AUTOML_REQUIRE_DASK is set: pip install '.[dask]'")
-        pytest.skip("the dask extra is not installed (pip install '.[dask]')")
-
-
 def _config(tmp_path: Path, extra: str = "") -> str:
     path = tmp_path / f"tiny{abs(hash(extra))}.yaml"
     path.write_text(TINY_YAML + extra)

@@ -144,6 +144,52 @@ def test_holdout_plans_promote_and_cv_plans_do_not():
     assert not [s for s in small.scenarios["central"].steps if s.phase == "promoted"]
 
 
+def test_capacity_steps_follow_the_promotions_each_dearer_and_the_refit_follows_the_last(monkeypatch):
+    monkeypatch.setattr(fc.cal, "GROWN_STEPS", (0.0, 1.5, 3.0))
+    monkeypatch.setattr(fc.cal, "GROWN_COST", (1.0, 1.0, 1.0))
+    monkeypatch.setattr(fc.cal, "GROWN_STEP_FACTOR", 2.0)
+    monkeypatch.setattr(fc.cal, "GROWN_REFIT", (100.0, 100.0, 100.0))  # large: the refit must follow the steps
+    f = _forecast(_data(60000))
+    for name, steps in (("low", 0.0), ("central", 1.5), ("high", 3.0)):
+        sc = f.scenarios[name]
+        grown = [s for s in sc.steps if s.phase == "grown"]
+        assert sum(s.count for s in grown) == pytest.approx(steps)
+        assert {s.family for s in grown} <= set(fc.GROWING)
+        phases = [s.phase for s in sc.steps]
+        assert phases[len(phases) - len(grown):] == ["grown"] * len(grown)  # after the promotions
+    per_step = {}
+    for s in f.scenarios["high"].steps:
+        if s.phase == "grown":
+            per_step.setdefault(s.family, []).append(s.cpu_s / s.count)
+    for costs in per_step.values():  # each step twice the one before
+        assert costs == pytest.approx([costs[0] * 2 ** k for k in range(3)])
+    last = sum(s.cpu_s for s in f.scenarios["high"].steps[-len(per_step):])  # the third step, all families
+    assert f.scenarios["high"].refit_cpu_s == pytest.approx(100.0 * last)
+    assert f.scenarios["low"].refit_cpu_s < f.scenarios["central"].refit_cpu_s
+    # No step on a cross-validated plan, none without a booster, and a trial budget cuts them.
+    assert not [s for s in _forecast(_data(3000)).scenarios["high"].steps if s.phase == "grown"]
+    linear_only = _forecast(_data(60000), families=("baseline", "linear", "random_forest"))
+    assert not [s for s in linear_only.scenarios["high"].steps if s.phase == "grown"]
+    capped = _forecast(_data(60000), max_trials=1)
+    assert not [s for s in capped.scenarios["high"].steps if s.phase == "grown"]
+
+
+def test_a_lone_promotion_goes_on_as_often_as_rows_paid(monkeypatch):
+    monkeypatch.setattr(fc.cal, "LONE_PAID", 0.5)
+    rows = 400000  # rungs 4k, 16k, 64k, 256k, all: halving leaves one configuration after rung 2
+    plan = fc.make_plan(rows, DEFAULT)
+    assert len(plan.rungs) == 5
+    f = _forecast(_data(rows))
+
+    def promoted(name):
+        return sum(s.count for s in f.scenarios[name].steps if s.phase == "promoted")
+
+    halving = DEFAULT.promote_top + DEFAULT.promote_top // 2
+    assert promoted("low") == pytest.approx(halving)  # it never pays
+    assert promoted("central") == pytest.approx(halving + 0.5 + 0.25)  # each step as often as one paid
+    assert promoted("high") == pytest.approx(halving + 2)  # always
+
+
 def test_too_few_rows_for_the_folds_is_fits_error():
     with pytest.raises(Exception, match="3 rows are too few for 5-fold cross-validation; need at least 10"):
         fc.make_plan(3, DEFAULT)
@@ -202,6 +248,10 @@ def test_the_start_configurations_are_the_families_own():
     assert fc.EARLY_STOPPING == tuple(n for n, f in REGISTRY.items() if f.early_stopping is not None)
     assert fc.REQUIRES == {n: f.requires[0] for n, f in REGISTRY.items() if f.requires}
     assert fc.MAX_PROMOTED_ROUNDS == MAX_PROMOTED_ROUNDS
+    from kiss_automl.search import MAX_GROWTH_STEPS
+
+    assert fc.MAX_GROWTH_STEPS == MAX_GROWTH_STEPS
+    assert fc.GROWING == tuple(n for n, f in REGISTRY.items() if f.grow is not None)
     from kiss_automl.isolation import AUTO_MIN_CELLS
 
     assert fc.ISOLATION_MIN_CELLS == AUTO_MIN_CELLS

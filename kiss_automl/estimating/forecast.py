@@ -4,9 +4,10 @@ The search's structure is known in advance (`search.py`, `evaluation.py`): the e
 plan; each probed family's start configurations in cost order, of which those up to the last
 `always_probe` family's always run; then more candidates (the other probes, then tuning)
 until the plateau rule or a budget stops it; with a holdout plan the best configurations
-promoted to more rows; the choice refit on all rows; and the fixed costs of the `fit`
-command. Each candidate is priced by the cost model (`cost_model.py`) times a per-family
-factor measured against this meter. What cannot be known before is how long the search
+promoted to more rows (the last one alone while rows still pay), then capacity steps on all
+the rows; the choice refit on all rows; and the fixed costs of the `fit` command. Each
+candidate is priced by the cost model (`cost_model.py`) times a per-family factor measured
+against this meter. What cannot be known before is how long the search
 goes on after the probes: that is taken from real fits, as a low, central and high number
 of further candidates. Each figure is given as three scenarios (low, central, high) built
 from the calibrated quantiles (`calibration.py`), each walked candidate by candidate
@@ -56,6 +57,8 @@ TUNABLE = ("linear", "random_forest", "extra_trees", "lightgbm", "xgboost", "mlp
 EARLY_STOPPING = ("lightgbm", "xgboost")  # boosting that stops early on a holdout split
 REQUIRES = {"lightgbm": "lightgbm", "xgboost": "xgboost", "mlp": "torch"}
 MAX_PROMOTED_ROUNDS = 4096  # search.MAX_PROMOTED_ROUNDS
+MAX_GROWTH_STEPS = 3  # search.MAX_GROWTH_STEPS
+GROWING = ("lightgbm", "xgboost")  # families with a capacity step (Family.grow)
 ISOLATION_MIN_CELLS = 1_000_000  # isolation.AUTO_MIN_CELLS
 REFERENCE_W_PER_CORE = 4.0  # the cost model's joules are CPU-seconds at 4 W per core
 
@@ -126,7 +129,7 @@ class Step:
     """One expected candidate (or a share of one: tuned trials are spread over families)."""
 
     family: str
-    phase: str  # probe | tuned | promoted
+    phase: str  # probe | tuned | promoted | grown
     cpu_s: float  # expected, corrected by the family's measured factor
     model_cpu_s: float  # the cost model's own figure: what the search's budget check reads
     count: float = 1.0
@@ -284,11 +287,16 @@ def _scenario(q: str, plan: Plan, data: Data, config: SearchConfig, families, wa
             corrected, raw = costs[family]
             steps.append(Step(family, "tuned", w * share * corrected * ratio, w * share * raw * ratio, w * share))
     steps, stop = _within_budgets(steps, config, watts, g_per_j, n_workers=n_workers)
+    grown_cpu_s = 0.0
     if stop == "plateau" and plan.mode == "holdout" and len(plan.rungs) > 1:
         promoted, stop = _promotions(q, plan, data, config, families, sum(s.count for s in steps), watts,
                                      g_per_j, sum(s.cpu_s for s in steps))
         steps += promoted
-    refit = _refit(q, plan, data, config, families)
+        if stop == "plateau":
+            grown, stop, grown_cpu_s = _growth(q, plan, data, config, families, sum(s.count for s in steps),
+                                               watts, g_per_j, sum(s.cpu_s for s in steps))
+            steps += grown
+    refit = _refit(q, plan, data, config, families, grown_cpu_s)
     return Scenario(steps, refit, fixed_cpu_s(q, data, sum(s.count for s in steps)), stop)
 
 
@@ -342,12 +350,16 @@ def _room(step: Step, config: SearchConfig, watts: float, g_per_j: float, spent_
 
 def _promotions(q: str, plan: Plan, data: Data, config: SearchConfig, families, done: float, watts, g_per_j,
                 spent: float) -> tuple[list[Step], str]:
-    """Successive halving: `promote_top` configurations to rung 1, half of them on, while two remain."""
+    """Successive halving: `promote_top` configurations to rung 1, half of them on; the last
+    one goes on alone only while its step up in rows paid, as often as measured (LONE_PAID)."""
     shares = _shares(cal.PROMOTED_SHARE, families)
-    steps, keep = [], config.promote_top
+    steps, keep, chance = [], config.promote_top, 1.0
     for rung in range(1, len(plan.rungs)):
         if rung > 1 and keep < 2:
-            break
+            # Low: it never pays; high: always; central: each step up as often as it paid.
+            chance *= (0.0, cal.LONE_PAID, 1.0)[_Q[q]]
+            if chance <= 0:
+                break
         # search._scaled_rounds raises the rounds cap with the rows; early stopping then uses
         # far fewer: the growth that measured promotions bear out (calibration).
         growth = (plan.rungs[rung] / plan.rungs[0]) ** cal.PROMOTED_ROUNDS_EXPONENT
@@ -356,23 +368,50 @@ def _promotions(q: str, plan: Plan, data: Data, config: SearchConfig, families, 
         for _ in range(keep):
             for family, share in shares.items():
                 corrected, raw = costs[family]
-                steps.append(Step(family, "promoted", share * corrected * ratio, share * raw, share))
+                w = share * chance
+                steps.append(Step(family, "promoted", w * corrected * ratio, w * raw, w))
         keep = max(1, keep // config.promote_eta)
-        if keep < 2:
-            break
     return _within_budgets(steps, config, watts, g_per_j, spent, done)
 
 
-def _refit(q: str, plan: Plan, data: Data, config: SearchConfig, families) -> float:
+def _growth(q: str, plan: Plan, data: Data, config: SearchConfig, families, done: float, watts, g_per_j,
+            spent: float) -> tuple[list[Step], str, float]:
+    """search._grow: on all the rows, up to MAX_GROWTH_STEPS capacity steps of a booster (trees
+    twice as big, the rate halved), each dearer than the one before by GROWN_STEP_FACTOR, for
+    as long as each pays: how many run is measured (GROWN_STEPS). Also the CPU-s of the last
+    step that runs, which the refit follows."""
+    n = min(float(MAX_GROWTH_STEPS), cal.GROWN_STEPS[_Q[q]])
+    shares = _shares(cal.GROWN_SHARE, [f for f in families if f in GROWING])
+    if n <= 0 or not shares:
+        return [], "plateau", 0.0
+    top = len(plan.rungs) - 1
+    growth = (plan.rungs[top] / plan.rungs[0]) ** cal.PROMOTED_ROUNDS_EXPONENT
+    costs = {f: _family_cost(f, plan, top, data, config, q, rounds_growth=growth) for f in shares}
+    steps, per_candidate = [], []  # per_candidate[i]: one candidate of steps[i]'s capacity step
+    for k in range(1, math.ceil(n) + 1):
+        w = min(1.0, n - (k - 1))
+        scale = cal.GROWN_COST[_Q[q]] * cal.GROWN_STEP_FACTOR ** k
+        one = sum(share * costs[f][0] for f, share in shares.items()) * scale
+        for family, share in shares.items():
+            corrected, raw = costs[family]
+            steps.append(Step(family, "grown", w * share * corrected * scale, w * share * raw * scale, w * share))
+            per_candidate.append(one)
+    kept, stop = _within_budgets(steps, config, watts, g_per_j, spent, done)
+    return kept, stop, per_candidate[len(kept) - 1] if kept else 0.0
+
+
+def _refit(q: str, plan: Plan, data: Data, config: SearchConfig, families, grown_cpu_s: float = 0.0) -> float:
     """The choice on all rows: a mean start configuration of the tunable families, scaled by
-    what refits measured (a blend of several members in CV mode, with `best` selection)."""
+    what refits measured (a blend of several members in CV mode, with `best` selection); after
+    capacity steps, the last step's cost times what such refits measured against it."""
     full = Plan(plan.mode, ((data.rows, 0),), (data.rows,))
     costs = [_family_cost(f, full, 0, data, config, q)[0] for f in families if f in TUNABLE and f in PROBED_FIRST]
     if not costs:
         return 0.0
     blend = plan.mode == "cv" and config.selection == "best" and config.ensemble in ("auto", True) or \
         config.ensemble is True and config.selection == "best"
-    return sum(costs) / len(costs) * cal.REFIT_COST["blend" if blend else "single"][_Q[q]]
+    start = sum(costs) / len(costs) * cal.REFIT_COST["blend" if blend else "single"][_Q[q]]
+    return max(start, grown_cpu_s * cal.GROWN_REFIT[_Q[q]])
 
 
 def fixed_cpu_s(q: str, data: Data, n_candidates: float) -> dict[str, float]:

@@ -47,7 +47,7 @@ def _fit(args: argparse.Namespace) -> int:
 
     from .memory_check import available_bytes
 
-    if args.refit_whole_file and (args.scheduler is None or args.sample_rows is None):
+    if args.refit_whole_file and (args.sample_rows is None or _scheduler(args) is None):
         raise ConfigError("--refit-whole-file refits on a Dask cluster what was searched on a sample: "
                           "it needs --scheduler and --sample-rows")
     frame = read_csv(args.csv, sample_rows=args.sample_rows, seed=args.seed,
@@ -149,6 +149,15 @@ def _fit(args: argparse.Namespace) -> int:
         print("kiss-automl: interrupted; the best model so far is saved; `--resume` continues it", file=sys.stderr)
         return 130
     return 0
+
+
+def _scheduler(args: argparse.Namespace):
+    """--scheduler, else the config's `scheduler:`."""
+    if args.scheduler is not None:
+        return args.scheduler
+    from . import config as config_module
+
+    return config_module.load(args.config).scheduler
 
 
 def _whole_file(args: argparse.Namespace, X: pd.DataFrame, target: str):

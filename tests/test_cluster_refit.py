@@ -18,16 +18,15 @@ from .conftest import DATASETS
 CREDIT = DATASETS / "credit-approval.csv"
 
 
-def _yaml(tmp_path, families) -> str:
+def _yaml(tmp_path, families, more: str = "") -> str:
     path = tmp_path / "families.yaml"
-    path.write_text(f"families: [{', '.join(families)}]\nalways_probe: []\nsmall_data_folds: 2\n")
+    path.write_text(f"families: [{', '.join(families)}]\nalways_probe: []\nsmall_data_folds: 2\n{more}")
     return str(path)
 
 
-def _fit(csv, out, config, *extra) -> int:
+def _fit(csv, out, config, *extra, scheduler=("--scheduler", "local:2")) -> int:
     return main(["fit", str(csv), "--target", "class", "--out", str(out), "--config", config, "--quiet",
-                 "--max-trials", "4", "--scheduler", "local:2", "--sample-rows", "300", "--refit-whole-file",
-                 *extra])
+                 "--max-trials", "4", *scheduler, "--sample-rows", "300", "--refit-whole-file", *extra])
 
 
 def _booster_rows(model) -> int:
@@ -65,8 +64,8 @@ def test_a_lightgbm_choice_is_refit_on_every_row_of_the_file(dask_required, tmp_
 def test_an_xgboost_choice_is_refit_on_the_cluster_and_predicts_locally(dask_required, tmp_path):
     from kiss_automl import persist
 
-    out = tmp_path / "run"
-    assert _fit(CREDIT, out, _yaml(tmp_path, ["xgboost"])) == 0
+    out = tmp_path / "run"  # the config's scheduler stands for --scheduler
+    assert _fit(CREDIT, out, _yaml(tmp_path, ["xgboost"], "scheduler: local:2\n"), scheduler=()) == 0
     run = json.loads((out / "run.json").read_text())
     assert run["selected"]["family"] == "xgboost" and run["whole_file_refit"]["rows"] == 690
     model = persist.load(out)[0]

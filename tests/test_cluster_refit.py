@@ -59,6 +59,10 @@ def test_a_lightgbm_choice_is_refit_on_every_row_of_the_file(dask_required, tmp_
     proba = model.predict_proba(frame.drop(columns=["class"]))
     assert proba.shape == (690, 2) and np.allclose(proba.sum(axis=1), 1.0)
     assert main(["predict", str(out), str(CREDIT), "--output", str(tmp_path / "p.csv")]) == 0
+    # The report's task line says what the model saw, beside what the search saw.
+    assert main(["report", str(out), "--output", str(tmp_path / "report.md")]) == 0
+    task = " ".join((tmp_path / "report.md").read_text().split())  # the page wraps its lines
+    assert "a uniform sample of the file's 690 rows); the chosen model refit on 690 rows of the whole file" in task
 
 
 def test_an_xgboost_choice_is_refit_on_the_cluster_and_predicts_locally(dask_required, tmp_path):

@@ -11,8 +11,9 @@ the refit (the CPU-time model, each worker's constant) plus the driver's own rea
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import logging
+import io
 import warnings
 from typing import Any
 
@@ -20,8 +21,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, KissError, one_line
-
-logger = logging.getLogger(__name__)
 
 # Families with a Dask trainer: their choice can be refit on the whole file.
 TRAINERS = ("lightgbm", "xgboost")
@@ -32,7 +31,7 @@ _BOOLEANS = {"True": True, "TRUE": True, "true": True, "False": False, "FALSE": 
 
 @dataclasses.dataclass(frozen=True)
 class WholeFile:
-    """The CSV a sample was drawn from, as the driver read it (`data.whole_file`)."""
+    """The CSV a sample was drawn from, as the driver read it (`commands._whole_file`)."""
 
     path: str
     target: str
@@ -170,7 +169,8 @@ def _train(client, family_name: str, local, X, y):
 
         params.pop("n_jobs", None)  # each worker trains with its own threads
         trainer = (DaskLGBMClassifier if classify else DaskLGBMRegressor)(**params, client=client)
-        return trainer.fit(X, y).to_local()
+        with contextlib.redirect_stdout(io.StringIO()):  # its "Finding random open ports" print
+            return trainer.fit(X, y).to_local()
     if family_name == "xgboost":
         import xgboost
         from xgboost import dask as xgb_dask

@@ -20,6 +20,9 @@ def task_phrase(record: FitRecord) -> str:
     shape = f": {data['rows']:,} rows × {data['columns']} columns" if data.get("rows") else ""
     if shape and data.get("rows_in_file", 0) > data["rows"]:
         shape += f" (a uniform sample of the file's {data['rows_in_file']:,} rows)"
+    refit = run.get("whole_file_refit")
+    if shape and refit:  # fit --refit-whole-file: the model itself saw every row
+        shape += f"; the chosen model refit on {refit['rows']:,} rows of the whole file on the Dask cluster"
     target = f", target column '{data['target']}'" if data.get("target") else ""
     return f"{_TASKS.get(run['task'], run['task'])}{source}{shape}{target}"
 

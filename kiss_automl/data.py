@@ -110,7 +110,7 @@ def read_csv(path: str | os.PathLike, sample_rows: int | None = None, seed: int 
     name = path.name
     _check_is_file(path)
     before = _identity(path)
-    compression, encoding, delimiter = _dialect(path)
+    compression, encoding, delimiter = dialect(path)
     if available_memory is not None:
         from . import memory_check
 
@@ -133,13 +133,9 @@ def read_csv(path: str | os.PathLike, sample_rows: int | None = None, seed: int 
 
 
 def dialect(path: str | os.PathLike) -> tuple[str | None, str, str]:
-    """(compression, encoding, delimiter) of a CSV, as `read_csv` reads it."""
-    return _dialect(Path(path))
-
-
-def _dialect(path: Path) -> tuple[str | None, str, str]:
-    """Compression, encoding and delimiter of the CSV at `path`, from its head; DataError for
-    an empty file or a header with duplicate names."""
+    """Compression, encoding and delimiter of the CSV at `path`, from its head, as `read_csv`
+    reads it; DataError for an empty file or a header with duplicate names."""
+    path = Path(path)
     compression = _compression(path)
     head = _read_head(path, compression)
     if not head.strip():
@@ -158,7 +154,7 @@ def table_size(path: str | os.PathLike):
 
     path = Path(path)
     _check_is_file(path)
-    compression, encoding, delimiter = _dialect(path)
+    compression, encoding, delimiter = dialect(path)
     return memory_check.table_size(path, _OPENERS.get(compression), _head_parser(delimiter, encoding))
 
 

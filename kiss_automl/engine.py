@@ -216,7 +216,7 @@ def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, 
         fitted = _refit(result.selected, data, config, seed)
     model = Pipeline([("typer", typer), ("model", fitted)])
     reading = refit_meter.stop(token)
-    if whole is not None and result.whole_file_refit is not None:  # the workers' share, beside the driver's
+    if result.whole_file_refit is not None:  # the workers' share, beside the driver's
         reading = dataclasses.replace(reading, joules=reading.joules + result.whole_file_refit.workers_j,
                                       cpu_seconds=reading.cpu_seconds + result.whole_file_refit.workers_cpu_s,
                                       method=f"{reading.method} + the Dask workers' CPU-time model")

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data import MISSING_TOKENS
 from ..errors import DataError, KissError, one_line
 
 # Families with a Dask trainer: their choice can be refit on the whole file.
@@ -109,7 +110,7 @@ def _prepared(whole: WholeFile, typer, prep):
 
     try:
         raw = dd.read_csv(whole.path, sep=whole.delimiter, encoding=whole.encoding, dtype=object,
-                          na_values=_missing_tokens(), keep_default_na=True,
+                          na_values=MISSING_TOKENS, keep_default_na=True,
                           compression=whole.compression or None,
                           blocksize=None if whole.compression else "64MB")
     except Exception as exc:  # noqa: BLE001 - a worker-side read error names the file, in one line
@@ -138,12 +139,9 @@ def _prepare_partition(frame: pd.DataFrame, whole: WholeFile, typer, prep) -> pd
     features.columns = [f"f{i}" for i in range(features.shape[1])]
     target = frame[whole.target].reset_index(drop=True)
     missing_target = target.isna()
-    if whole.classes is None:
-        encoded = pd.to_numeric(target, errors="coerce")
-        unknown = encoded.isna() & ~missing_target
-    else:
-        encoded = _encode_labels(target, whole.classes)
-        unknown = encoded.isna() & ~missing_target
+    encoded = pd.to_numeric(target, errors="coerce") if whole.classes is None else \
+        _encode_labels(target, whole.classes)
+    unknown = encoded.isna() & ~missing_target
     features[_TARGET] = encoded.fillna(0).to_numpy(dtype=np.float64 if whole.classes is None else np.int64)
     features["__kept__"] = (~missing_target & ~unknown).astype(np.int64).to_numpy()
     features["__missing__"] = missing_target.astype(np.int64).to_numpy()
@@ -187,16 +185,11 @@ def _train(client, family_name: str, local, X, y):
 def _workers_spent(before: dict, after: dict) -> tuple[float, float]:
     """CPU-seconds and joules of the workers between two readings; a worker that restarted
     in between counts from its own start."""
+    from .task import cpu_since
+
     cpu = joules = 0.0
     for address, end in after.items():
-        start = before.get(address)
-        spent = end["cpu_s"] - (start["cpu_s"] if start and start["pid"] == end["pid"] else 0.0)
-        cpu += max(spent, 0.0)
-        joules += max(spent, 0.0) * end["watts_per_core"]
+        spent = max(cpu_since(before.get(address), end), 0.0)
+        cpu += spent
+        joules += spent * end["watts_per_core"]
     return cpu, joules
-
-
-def _missing_tokens() -> list[str]:
-    from ..data import MISSING_TOKENS
-
-    return list(MISSING_TOKENS)

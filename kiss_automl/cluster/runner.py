@@ -21,7 +21,7 @@ from ..errors import one_line
 from ..evaluation import EvalPlan, Evaluation, Task, _hard_deadline
 from ..runner import ClusterLost, Job, RunResult
 from .connect import Connection
-from .task import process_figures, run_candidate
+from .task import cpu_since, process_figures, run_candidate
 
 logger = logging.getLogger(__name__)
 _POLL_S = 0.2
@@ -255,8 +255,7 @@ class DaskRunner:
                 start = self.workers_at_start.get(address)
                 # A worker started during the fit (a restart) counts from its own start.
                 # A local cluster's workers are this fit's own: counted from their start-up.
-                same = start is not None and start["pid"] == end["pid"] and not local
-                cpu = end["cpu_s"] - (start["cpu_s"] if same else 0.0)
+                cpu = cpu_since(None if local else start, end)
                 workers[address] = {"host": end["host"], "cpu_s": cpu, "joules": cpu * end["watts_per_core"],
                                     "watts_per_core": end["watts_per_core"]}
         return {"scheduler": self.connection.address, "local": local, "slots": self.slots,

@@ -45,3 +45,10 @@ def process_figures() -> dict:
 
     return {"host": socket.gethostname(), "pid": os.getpid(), "cpu_s": time.process_time(),
             "watts_per_core": watts_per_core()}
+
+
+def cpu_since(start: dict | None, end: dict) -> float:
+    """A worker's CPU-seconds between two `process_figures` readings; a worker that restarted
+    in between (another process), or one with no reading at the start, counts from its own start."""
+    same = start is not None and start["pid"] == end["pid"]
+    return end["cpu_s"] - (start["cpu_s"] if same else 0.0)

@@ -93,9 +93,11 @@ def _run_options(verb: argparse.ArgumentParser, note: str = "") -> None:
                       help="run the candidates on a Dask cluster: tcp://host:8786, or local:N for N worker "
                            "processes here (needs pip install 'kiss-automl[dask]')" + note)
     verb.add_argument("--refit-whole-file", action="store_true",
-                      help="with --scheduler and --sample-rows: search on the sample, then refit a LightGBM or "
-                           "XGBoost choice on every row of the CSV on the cluster (lightgbm.dask, xgboost.dask; "
-                           "the workers read the file at the same path)" + note)
+                      help="with --scheduler and --sample-rows: search on the sample, then try a LightGBM or "
+                           "XGBoost choice (and the other booster, when the sample cannot tell them apart) on "
+                           "the whole CSV less held-out rows, with more rounds, and train the best on every row, "
+                           "on the cluster (lightgbm.dask, xgboost.dask; the workers read the file at the same "
+                           "path)" + note)
 
 
 def _parser() -> argparse.ArgumentParser:

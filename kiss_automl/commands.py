@@ -136,8 +136,12 @@ def _fit(args: argparse.Namespace) -> int:
           f"candidates {run['energy']['candidates_j']:.1f} J; model and leaderboard in {out}")
     refit = estimator.search_summary_.get("whole_file_refit")
     if refit is not None:
+        if refit.get("rung"):
+            print("The whole file's rung (trained on it less held-out rows): " + "; ".join(
+                f"{t['family']} {t['rounds_trained']} rounds, best {t['rounds_kept']}: {estimator.metric_} "
+                f"{t['score']:.4f} on {t['held_out_rows']} held-out rows" for t in refit["rung"]))
         dropped = refit["dropped_missing_target"] + refit["dropped_unknown_class"]
-        print(f"Refit on the whole file on the cluster: {refit['rows']} rows in {refit['partitions']} partition(s), "
+        print(f"Trained on the whole file on the cluster: {refit['rows']} rows in {refit['partitions']} partition(s), "
               f"workers {refit['workers_j']:.1f} J" + (f"; {dropped} row(s) left out (missing target: "
               f"{refit['dropped_missing_target']}, a class the sample lacked: {refit['dropped_unknown_class']})"
               if dropped else ""))

@@ -211,7 +211,7 @@ def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, 
     token = refit_meter.start()
     if whole is not None:
         fitted, result.whole_file_refit, result.whole_file_note = _refit_whole_file(
-            result.selected, data, config, seed, typer, *whole)
+            result.selected, result, data, config, seed, typer, *whole)
     else:
         fitted = _refit(result.selected, data, config, seed)
     model = Pipeline([("typer", typer), ("model", fitted)])
@@ -223,10 +223,16 @@ def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, 
     return model, reading, time.perf_counter() - started
 
 
-def _refit_whole_file(candidate, data: Task, config: SearchConfig, seed: int, typer, client, whole):
-    """The choice trained on every row of the file on the cluster (cluster/refit.py), with its
-    figures: boosters only, alone or blended; any other choice is refit on the sample, with a
-    note saying so. The rounds are those early stopping found on the sample (`_refit_params`)."""
+def _refit_whole_file(candidate, result: SearchResult, data: Task, config: SearchConfig, seed: int, typer, client,
+                      whole):
+    """The choice on the whole file on the cluster (cluster/refit.py), with its figures: boosters
+    only, alone or blended; any other choice is refit on the sample, with a note saying so.
+
+    First the whole file's rung: the choice, and the best configuration of the other booster
+    family when the sample could not tell the two apart (`_finalists`), each trained on the
+    file less its held-out rows with rounds grown for the file. The one that scores best on the
+    held-out rows becomes the selection, trained on every row with the rounds that paid there
+    (`_on_whole_file`). A blend's members each go through the rung alone, for their rounds."""
     from .cluster import refit as cluster_refit
 
     members = candidate.members if candidate.family == "ensemble" else [candidate]
@@ -237,16 +243,83 @@ def _refit_whole_file(candidate, data: Task, config: SearchConfig, seed: int, ty
         logger.warning(note)
         return _refit(candidate, data, config, seed), None, note
     if candidate.family == "ensemble":  # a blend of boosters: each member on the whole file
-        fitted = [_refit_whole_file(m, data, config, seed, typer, client, whole) for m in members]
-        blend = WeightedEnsemble([model for model, _, _ in fitted], list(candidate.params["weights"]),
+        fitted = [_on_whole_file([m], data, config, seed, typer, client, whole) for m in members]
+        blend = WeightedEnsemble([model for _, model, _ in fitted], list(candidate.params["weights"]),
                                  classify=data.task != "regression").fit_done()
-        return blend, cluster_refit.add_up([figures for _, figures, _ in fitted]), None
-    family = REGISTRY[candidate.family]
-    params = _refit_params(candidate, family)
-    context = BuildContext(data.task, seed, n_threads=1, device=config.device)
-    prep = make_preprocessor(family, data, params, context).fit(data.X, data.y)
-    model, figures = cluster_refit.refit(client, whole, family, split_params(params)[0], context, typer, prep)
-    return Pipeline([("prep", prep), ("model", model)]), figures, None
+        return blend, cluster_refit.add_up([figures for _, _, figures in fitted]), None
+    winner, model, figures = _on_whole_file(_finalists(candidate, result), data, config, seed, typer, client, whole)
+    note = None
+    if winner is not candidate:  # the file preferred the other booster: it becomes the selection
+        note = (f"On the whole file's held-out rows, {winner.family} (trial {winner.trial}) scored better than the "
+                f"sample's choice, {candidate.family} (trial {candidate.trial}): it was chosen")
+        candidate.selected, winner.selected = False, True
+        result.selected = winner
+    return model, figures, note
+
+
+# The rung's winner is trained again on every row when its held-out rows are more than this
+# share of the file; below it, on a file many times the held-out rows, the rung's model (on all
+# rows but those) is kept: another pass over the file would buy almost nothing.
+REFIT_ABOVE_HELD_OUT = 0.05
+
+
+def _finalists(candidate, result: SearchResult) -> list:
+    """The choice, and the best candidate of each other booster family that the sample cannot
+    tell from it: within 1.96 standard errors of the difference, the scores' noise as the
+    search reads it (the chunks of one validation set, or the folds)."""
+    from .cluster.refit import TRAINERS
+
+    folds = max(len(result.plan.splits), 1)
+    chunks = folds if folds > 1 else 5
+
+    def error(c) -> float:
+        return (c.score_std if math.isfinite(c.score_std) else 0.0) / math.sqrt(chunks)
+
+    finalists = [candidate]
+    for name in TRAINERS:
+        if name == candidate.family:
+            continue
+        rivals = [c for c in result.candidates if c.ok and c.family == name and c.rung == candidate.rung]
+        if not rivals:
+            continue
+        rival = max(rivals, key=lambda c: (c.signed, -c.trial))
+        if candidate.signed - rival.signed <= 1.96 * math.hypot(error(candidate), error(rival)):
+            finalists.append(rival)
+    return finalists
+
+
+def _on_whole_file(finalists: list, data: Task, config: SearchConfig, seed: int, typer, client, whole):
+    """The finalists on the whole file's rung, then the best of them trained on every row with
+    the rounds that paid on the held-out rows, unless those rows are a small share of the file
+    (REFIT_ABOVE_HELD_OUT): (that finalist, its pipeline, the figures)."""
+    from .cluster import refit as cluster_refit
+
+    trials, built = [], []
+    for finalist in finalists:
+        family = REGISTRY[finalist.family]
+        params = split_params(dict(finalist.params))[0]
+        context = BuildContext(data.task, seed, n_threads=1, device=config.device)
+        prep = make_preprocessor(family, data, finalist.params, context).fit(data.X, data.y)
+        trial, model = cluster_refit.try_on_file(
+            client, whole, family, params, context, typer, prep, metric=data.metric, seed=seed,
+            sample_rows=len(data.y), share=config.validation_fraction, max_held_out=config.max_validation_rows,
+            tol=config.tol, trial=finalist.trial, sample_score=finalist.score)
+        trials.append(trial)
+        built.append((family, params, context, prep, model))
+    best = max(range(len(trials)), key=lambda i: (data.metric.signed(trials[i].score), -i))
+    family, params, context, prep, model = built[best]
+    won = trials[best]
+    spent = {"workers_cpu_s": sum(t.workers_cpu_s for t in trials), "workers_j": sum(t.workers_j for t in trials)}
+    if won.held_out_rows > REFIT_ABOVE_HELD_OUT * (won.trained_rows + won.held_out_rows):
+        # A little more boosting for the rows the rung held back, as the search's refit does.
+        params = {**params, family.rounds_param: max(1, int(math.ceil(won.rounds_kept * 1.1)))}
+        model, figures = cluster_refit.refit(client, whole, family, params, context, typer, prep)
+        spent = {key: value + getattr(figures, key) for key, value in spent.items()}
+    else:
+        figures = cluster_refit.RefitFigures(won.trained_rows, won.partitions, won.dropped_missing_target,
+                                             won.dropped_unknown_class, 0.0, 0.0)
+    figures = dataclasses.replace(figures, rung=trials, held_out_rows=won.held_out_rows, **spent)
+    return finalists[best], Pipeline([("prep", prep), ("model", model)]), figures
 
 
 @contextlib.contextmanager

@@ -21,8 +21,14 @@ def task_phrase(record: FitRecord) -> str:
     if shape and data.get("rows_in_file", 0) > data["rows"]:
         shape += f" (a uniform sample of the file's {data['rows_in_file']:,} rows)"
     refit = run.get("whole_file_refit")
-    if shape and refit:  # fit --refit-whole-file: the model itself saw every row
-        shape += f"; the chosen model refit on {refit['rows']:,} rows of the whole file on the Dask cluster"
+    if shape and refit:  # fit --refit-whole-file: the model itself saw the whole file
+        shape += f"; the chosen model trained on {refit['rows']:,} rows of the whole file on the Dask cluster"
+        rung = refit.get("rung") or []
+        if rung:
+            tried = " and ".join(t["family"] for t in rung)
+            shape += (f", after {tried} {'were' if len(rung) > 1 else 'was'} tried on it less "
+                      f"{refit['held_out_rows']:,} held-out rows to choose {'between them and ' if len(rung) > 1 else ''}"
+                      f"the rounds")
     target = f", target column '{data['target']}'" if data.get("target") else ""
     return f"{_TASKS.get(run['task'], run['task'])}{source}{shape}{target}"
 

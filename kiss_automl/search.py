@@ -36,6 +36,9 @@ UNPROBED_COST_FACTOR = 4.0
 MAX_PROMOTED_ROUNDS = 4096
 # Capacity steps (Search._grow) after promotion; each roughly quadruples a candidate's energy.
 MAX_GROWTH_STEPS = 3
+# Proposals asked of a family's study for one trial before the family counts a stale trial:
+# a proposal estimated to cost more than the search has spent is told as pruned, unrun.
+MAX_ASKS = 8
 
 
 @dataclass
@@ -245,13 +248,39 @@ class Search(TextSteps):
     def _trial(self, family: Family, phase: str) -> None:
         self._check_budgets()
         study = self.studies[family.name]
-        trial = study.ask(dict(family.space(self.data.task)))
-        params = {**trial.params}
-        if self.text is not None:
-            params[TEXT_PARAM] = self.text.view if family.text_input != "none" else NO_TEXT
+        for _ in range(MAX_ASKS):
+            trial = study.ask(dict(family.space(self.data.task)))
+            params = {**trial.params}
+            if self.text is not None:
+                params[TEXT_PARAM] = self.text.view if family.text_input != "none" else NO_TEXT
+            if phase != "tuned" or not self._tried(family) or not self._more_than_a_doubling(family, params):
+                break
+            # Told as pruned, the proposal counts as a poor one: TPE moves away from its region.
+            study.tell(trial, state=_pruned_state())
+        else:  # every proposal would have cost more than all so far: a trial that bought nothing
+            self.stale[family.name] += 1
+            return
         self._check_next_fits(family, params)
         self._submit(family, params, rung=0, phase=phase, trial=trial)
         self._settle()
+
+    def _tried(self, family: Family) -> bool:
+        """Whether `family` has a candidate: its first trial is not held to one doubling, as the
+        cost order of families (`_next_family`) already decided when it is worth trying."""
+        return any(c.family == family.name for c in self.candidates) or \
+            any(p.family is family for p in self.pending)
+
+    def _more_than_a_doubling(self, family: Family, params: dict) -> bool:
+        """Whether a proposal is estimated to cost more than everything the search has spent
+        (in the energy its decisions read), in flight included: alone, more than one doubling
+        of the search's energy. The plateau rule judges doublings by what the last ones bought,
+        so a step larger than a doubling is a bet it cannot judge; FLAML's cost-frugal search
+        likewise grows a trial's cost from the cheapest up, never by a leap."""
+        shapes = self._shapes(family, 0)
+        fit_j, predict_j = cost_model.candidate_joules(family.name, params, shapes)
+        text_fit, text_predict = cost_model.text_joules(params.get(TEXT_PARAM), shapes, self.text_chars)
+        spent = self.decision_joules + sum(p.estimated_joules for p in self.pending)
+        return fit_j + predict_j + text_fit + text_predict > spent
 
     def _settle(self) -> None:
         """Tell the oldest results until fewer than `window` candidates are in flight."""
@@ -566,3 +595,9 @@ def _failed_state():
     import optuna
 
     return optuna.trial.TrialState.FAIL
+
+
+def _pruned_state():
+    import optuna
+
+    return optuna.trial.TrialState.PRUNED

@@ -332,3 +332,47 @@ def test_where_the_learning_curve_is_flat_nothing_grows():
                    rung_factor=4, max_trials=40, family_patience=2, promote_top=2, tol=0.002, noise_aware=True)
     assert any(c.phase == "promoted" for c in outcome.result.candidates)
     assert not any(c.phase == "grown" for c in outcome.result.candidates)
+
+
+def test_a_proposal_that_would_cost_more_than_all_so_far_is_told_pruned_and_not_run(credit, monkeypatch):
+    """One candidate may cost at most one doubling of the search's energy: a costlier proposal
+    is told to its study as pruned, unrun, and another is asked."""
+    from kiss_automl import cost_model, search
+
+    X, y = credit
+    real = cost_model.candidate_joules
+
+    def costly_when_many_trees(family, params, shapes):
+        fit_j, predict_j = real(family, params, shapes)
+        return (1e6 if params.get("n_estimators", 0) > 150 else fit_j), predict_j
+
+    monkeypatch.setattr(cost_model, "candidate_joules", costly_when_many_trees)
+    pruned = []
+    told_pruned = search._pruned_state
+
+    def counted():
+        pruned.append(1)
+        return told_pruned()
+
+    monkeypatch.setattr(search, "_pruned_state", counted)
+    outcome = _run(X, _encoded(y), max_trials=12, families=["lightgbm"])
+    tuned = [c for c in outcome.result.candidates if c.phase == "tuned"]
+    assert tuned and all(c.search_params["n_estimators"] <= 150 for c in tuned)
+    assert pruned  # the space reaches far past 150 trees: some proposals were turned away
+
+
+def test_a_family_whose_every_proposal_costs_more_than_a_doubling_goes_stale_unrun(credit, monkeypatch):
+    from kiss_automl import cost_model, search
+
+    X, y = credit
+    real = cost_model.candidate_joules
+    starts = [dict(p) for p in LGBM_STARTS]
+
+    def every_proposal_costly(family, params, shapes):
+        fit_j, predict_j = real(family, params, shapes)
+        return (fit_j if dict(params) in starts or family != "lightgbm" else 1e6), predict_j
+
+    monkeypatch.setattr(cost_model, "candidate_joules", every_proposal_costly)
+    outcome = _run(X, _encoded(y), max_trials=30, families=["lightgbm"])
+    assert [c.phase for c in outcome.result.candidates] == ["start"] * len(LGBM_STARTS)
+    assert outcome.result.stop_reason == "search_exhausted"

@@ -36,9 +36,8 @@ UNPROBED_COST_FACTOR = 4.0
 MAX_PROMOTED_ROUNDS = 4096
 # Capacity steps (Search._grow) after promotion; each roughly quadruples a candidate's energy.
 MAX_GROWTH_STEPS = 3
-# Proposals asked of a family's study for one trial before the family counts a stale trial:
-# a proposal estimated to cost more than the search has spent is told as pruned, unrun.
-MAX_ASKS = 8
+# A tuned proposal's rounds are cut to hold it to one doubling of the search's energy, not below this.
+MIN_CUT_ROUNDS = 8
 
 
 @dataclass
@@ -145,6 +144,9 @@ class Search(TextSteps):
         self.gpu_meter = gpu_meter  # CPU + GPU counters, for the families that may use a GPU
         self.columns, self.width = cost_model.feature_counts(data.X, data.categorical)
         self.decision_joules = 0.0  # what the plateau rule reads: estimated or measured, see `_cost`
+        # The cost model's joules for each candidate as proposed (before early stopping cut its
+        # rounds): what a new proposal is weighed against (`_within_one_doubling`).
+        self.proposed_joules = 0.0
         self.isolate = runner is None and isolation.wanted(
             config.isolation, data.X.shape[0] * max(1, data.X.shape[1]), config.memory_limit)
         self.runner = runner or LocalRunner(data, plan, meter, gpu_meter, self.isolate, config.memory_limit)
@@ -248,18 +250,12 @@ class Search(TextSteps):
     def _trial(self, family: Family, phase: str) -> None:
         self._check_budgets()
         study = self.studies[family.name]
-        for _ in range(MAX_ASKS):
-            trial = study.ask(dict(family.space(self.data.task)))
-            params = {**trial.params}
-            if self.text is not None:
-                params[TEXT_PARAM] = self.text.view if family.text_input != "none" else NO_TEXT
-            if phase != "tuned" or not self._tried(family) or not self._more_than_a_doubling(family, params):
-                break
-            # Told as pruned, the proposal counts as a poor one: TPE moves away from its region.
-            study.tell(trial, state=_pruned_state())
-        else:  # every proposal would have cost more than all so far: a trial that bought nothing
-            self.stale[family.name] += 1
-            return
+        trial = study.ask(dict(family.space(self.data.task)))
+        params = {**trial.params}
+        if self.text is not None:
+            params[TEXT_PARAM] = self.text.view if family.text_input != "none" else NO_TEXT
+        if phase == "tuned" and self._tried(family):
+            params = self._within_one_doubling(family, params)
         self._check_next_fits(family, params)
         self._submit(family, params, rung=0, phase=phase, trial=trial)
         self._settle()
@@ -270,17 +266,30 @@ class Search(TextSteps):
         return any(c.family == family.name for c in self.candidates) or \
             any(p.family is family for p in self.pending)
 
-    def _more_than_a_doubling(self, family: Family, params: dict) -> bool:
-        """Whether a proposal is estimated to cost more than everything the search has spent
-        (in the energy its decisions read), in flight included: alone, more than one doubling
+    def _within_one_doubling(self, family: Family, params: dict) -> dict:
+        """The proposal with its rounds (trees) cut so that the cost model puts it at no more
+        than every candidate so far, in flight included: one candidate is at most one doubling
         of the search's energy. The plateau rule judges doublings by what the last ones bought,
-        so a step larger than a doubling is a bet it cannot judge; FLAML's cost-frugal search
-        likewise grows a trial's cost from the cheapest up, never by a leap."""
-        shapes = self._shapes(family, 0)
+        so a larger step is a bet it cannot judge; FLAML's cost-frugal search likewise grows a
+        trial's cost from the cheapest up, never by a leap. Both sides are the cost model's
+        figures for candidates as proposed, which early stopping's rounds do not move, so a file
+        and its shuffled copy are cut alike; the sampler is told the score of its own proposal,
+        so its next proposals do not depend on the cut either."""
+        rounds = family.rounds_param
+        if rounds not in params:
+            return params
+        in_flight = sum(self._proposed_joules(p.family, p.params, self._shapes(p.family, p.rung))
+                        for p in self.pending)
+        spent, shapes = self.proposed_joules + in_flight, self._shapes(family, 0)
+        cut = dict(params)
+        while cut[rounds] > MIN_CUT_ROUNDS and self._proposed_joules(family, cut, shapes) > spent:
+            cut[rounds] = max(MIN_CUT_ROUNDS, int(cut[rounds] * 0.8))
+        return cut
+
+    def _proposed_joules(self, family: Family, params: dict, shapes: list) -> float:
         fit_j, predict_j = cost_model.candidate_joules(family.name, params, shapes)
         text_fit, text_predict = cost_model.text_joules(params.get(TEXT_PARAM), shapes, self.text_chars)
-        spent = self.decision_joules + sum(p.estimated_joules for p in self.pending)
-        return fit_j + predict_j + text_fit + text_predict > spent
+        return fit_j + predict_j + text_fit + text_predict
 
     def _settle(self) -> None:
         """Tell the oldest results until fewer than `window` candidates are in flight."""
@@ -381,6 +390,7 @@ class Search(TextSteps):
                 evaluation.chunk_std
             candidate.signed = self.data.metric.signed(candidate.score)
         shapes = self._shapes(family, rung)
+        self.proposed_joules += self._proposed_joules(family, params, shapes)
         fit_estimate, predict_estimate = cost_model.candidate_joules(family.name, candidate.params, shapes)
         text_fit, text_predict = cost_model.text_joules(params.get(TEXT_PARAM), shapes, self.text_chars)
         fit_estimate, predict_estimate = fit_estimate + text_fit, predict_estimate + text_predict
@@ -595,9 +605,3 @@ def _failed_state():
     import optuna
 
     return optuna.trial.TrialState.FAIL
-
-
-def _pruned_state():
-    import optuna
-
-    return optuna.trial.TrialState.PRUNED

@@ -36,8 +36,6 @@ UNPROBED_COST_FACTOR = 4.0
 MAX_PROMOTED_ROUNDS = 4096
 # Capacity steps (Search._grow) after promotion; each roughly quadruples a candidate's energy.
 MAX_GROWTH_STEPS = 3
-# A tuned proposal's rounds are cut to hold it to one doubling of the search's energy, not below this.
-MIN_CUT_ROUNDS = 8
 
 
 @dataclass
@@ -144,9 +142,6 @@ class Search(TextSteps):
         self.gpu_meter = gpu_meter  # CPU + GPU counters, for the families that may use a GPU
         self.columns, self.width = cost_model.feature_counts(data.X, data.categorical)
         self.decision_joules = 0.0  # what the plateau rule reads: estimated or measured, see `_cost`
-        # The cost model's joules for each candidate as proposed (before early stopping cut its
-        # rounds): what a new proposal is weighed against (`_within_one_doubling`).
-        self.proposed_joules = 0.0
         self.isolate = runner is None and isolation.wanted(
             config.isolation, data.X.shape[0] * max(1, data.X.shape[1]), config.memory_limit)
         self.runner = runner or LocalRunner(data, plan, meter, gpu_meter, self.isolate, config.memory_limit)
@@ -254,42 +249,9 @@ class Search(TextSteps):
         params = {**trial.params}
         if self.text is not None:
             params[TEXT_PARAM] = self.text.view if family.text_input != "none" else NO_TEXT
-        if phase == "tuned" and self._tried(family):
-            params = self._within_one_doubling(family, params)
         self._check_next_fits(family, params)
         self._submit(family, params, rung=0, phase=phase, trial=trial)
         self._settle()
-
-    def _tried(self, family: Family) -> bool:
-        """Whether `family` has a candidate: its first trial is not held to one doubling, as the
-        cost order of families (`_next_family`) already decided when it is worth trying."""
-        return any(c.family == family.name for c in self.candidates) or \
-            any(p.family is family for p in self.pending)
-
-    def _within_one_doubling(self, family: Family, params: dict) -> dict:
-        """The proposal with its rounds (trees) cut so that the cost model puts it at no more
-        than every candidate so far, in flight included: one candidate is at most one doubling
-        of the search's energy. The plateau rule judges doublings by what the last ones bought,
-        so a larger step is a bet it cannot judge; FLAML's cost-frugal search likewise grows a
-        trial's cost from the cheapest up, never by a leap. Both sides are the cost model's
-        figures for candidates as proposed, which early stopping's rounds do not move, so a file
-        and its shuffled copy are cut alike; the sampler is told the score of its own proposal,
-        so its next proposals do not depend on the cut either."""
-        rounds = family.rounds_param
-        if rounds not in params:
-            return params
-        in_flight = sum(self._proposed_joules(p.family, p.params, self._shapes(p.family, p.rung))
-                        for p in self.pending)
-        spent, shapes = self.proposed_joules + in_flight, self._shapes(family, 0)
-        cut = dict(params)
-        while cut[rounds] > MIN_CUT_ROUNDS and self._proposed_joules(family, cut, shapes) > spent:
-            cut[rounds] = max(MIN_CUT_ROUNDS, int(cut[rounds] * 0.8))
-        return cut
-
-    def _proposed_joules(self, family: Family, params: dict, shapes: list) -> float:
-        fit_j, predict_j = cost_model.candidate_joules(family.name, params, shapes)
-        text_fit, text_predict = cost_model.text_joules(params.get(TEXT_PARAM), shapes, self.text_chars)
-        return fit_j + predict_j + text_fit + text_predict
 
     def _settle(self) -> None:
         """Tell the oldest results until fewer than `window` candidates are in flight."""
@@ -390,7 +352,6 @@ class Search(TextSteps):
                 evaluation.chunk_std
             candidate.signed = self.data.metric.signed(candidate.score)
         shapes = self._shapes(family, rung)
-        self.proposed_joules += self._proposed_joules(family, params, shapes)
         fit_estimate, predict_estimate = cost_model.candidate_joules(family.name, candidate.params, shapes)
         text_fit, text_predict = cost_model.text_joules(params.get(TEXT_PARAM), shapes, self.text_chars)
         fit_estimate, predict_estimate = fit_estimate + text_fit, predict_estimate + text_predict

@@ -254,3 +254,38 @@ def test_the_rounds_grow_with_the_files_rows_and_double_only_while_the_last_one_
     assert more_rounds(300, 300, 100, **paid) == 400  # doubling stops at the cap
     assert more_rounds(200, 150, 100, **paid) is None  # a shorter prefix was best: enough
     assert held_out_share(1_000_000, 0.2, 10_000) == 0.01 and held_out_share(20_000, 0.2, 10_000) == 0.2
+
+
+@pytest.mark.parametrize("family_name", ["lightgbm", "xgboost"])
+def test_a_model_cut_to_its_best_prefix_predicts_as_that_prefix_does(family_name):
+    from sklearn.datasets import make_classification
+
+    from kiss_automl.cluster.refit import _rounds_of, truncated
+    from kiss_automl.families import REGISTRY, BuildContext
+
+    X, y = make_classification(400, 6, n_informative=4, n_classes=3, random_state=0)
+    X = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    model = REGISTRY[family_name].build({"n_estimators": 40}, BuildContext("multiclass", 0)).fit(X, y)
+    expected = model.predict_proba(X, num_iteration=15) if family_name == "lightgbm" else \
+        model.predict_proba(X, iteration_range=(0, 15))
+    cut = truncated(model, family_name, 15)
+    assert _rounds_of(cut, family_name) == 15
+    np.testing.assert_allclose(cut.predict_proba(X), expected, rtol=1e-6)
+
+
+def test_on_a_file_many_times_its_held_out_rows_the_rungs_model_is_kept(dask_required, tmp_path, monkeypatch):
+    """Below REFIT_ABOVE_HELD_OUT the rung's model, cut to the rounds that paid, is the model:
+    no second pass over the file."""
+    from kiss_automl import engine, persist
+
+    monkeypatch.setattr(engine, "REFIT_ABOVE_HELD_OUT", 0.5)  # 690 rows: 20% held out counts as few
+    out = tmp_path / "run"
+    assert _fit(CREDIT, out, _yaml(tmp_path, ["lightgbm"])) == 0
+    refit = json.loads((out / "run.json").read_text())["whole_file_refit"]
+    trial = refit["rung"][0]
+    assert refit["rows"] == trial["trained_rows"] < 690
+    assert refit["workers_j"] == pytest.approx(trial["workers_j"])  # the rung alone
+    model = persist.load(out)[0]
+    assert _booster_rows(model) == trial["trained_rows"]
+    booster = model.named_steps["model"].named_steps["model"]
+    assert booster.booster_.current_iteration() == trial["rounds_kept"]

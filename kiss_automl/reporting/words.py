@@ -24,11 +24,13 @@ def task_phrase(record: FitRecord) -> str:
     if shape and refit:  # fit --refit-whole-file: the model itself saw the whole file
         shape += f"; the chosen model trained on {refit['rows']:,} rows of the whole file on the Dask cluster"
         rung = refit.get("rung") or []
-        if rung:
+        held_out = f"{refit.get('held_out_rows', 0):,} held-out rows"
+        if rung and (run.get("selected") or {}).get("family") == "ensemble":
+            shape += f", after each member of the blend was tried on it less {held_out} to choose its rounds"
+        elif rung:
             tried = " and ".join(t["family"] for t in rung)
-            shape += (f", after {tried} {'were' if len(rung) > 1 else 'was'} tried on it less "
-                      f"{refit['held_out_rows']:,} held-out rows to choose {'between them and ' if len(rung) > 1 else ''}"
-                      f"the rounds")
+            shape += (f", after {tried} {'were' if len(rung) > 1 else 'was'} tried on it less {held_out} "
+                      f"to choose {'between them and ' if len(rung) > 1 else ''}the rounds")
     target = f", target column '{data['target']}'" if data.get("target") else ""
     return f"{_TASKS.get(run['task'], run['task'])}{source}{shape}{target}"
 

@@ -1,7 +1,8 @@
 """`fit --sample-rows N` with the refit on the sample, against the same search with
-`--scheduler local:2 --refit-whole-file` (the choice trained on every row of the file through
-lightgbm.dask / xgboost.dask), on the suite's larger datasets: test score, energy, wall time.
-Appends its table to benchmarks/CLUSTER.md.
+`--scheduler local:2 --refit-whole-file` (the whole file's rung: the finalists tried on the file
+less its held-out rows, the best trained on every row, through lightgbm.dask / xgboost.dask), on
+the suite's larger datasets: test score, energy, wall time, and each finalist's rounds and
+held-out score. Appends its table to benchmarks/CLUSTER.md.
 
 Each fit is `kiss-automl fit` in its own process on the training split written to a CSV (the
 suite's 75/25 split at --seed); the test split is scored with `kiss-automl predict`. Energy is

@@ -295,10 +295,10 @@ def _on_whole_file(finalists: list, data: Task, config: SearchConfig, seed: int,
     from .cluster import refit as cluster_refit
 
     trials, built = [], []
+    context = BuildContext(data.task, seed, n_threads=1, device=config.device)
     for finalist in finalists:
         family = REGISTRY[finalist.family]
-        params = split_params(dict(finalist.params))[0]
-        context = BuildContext(data.task, seed, n_threads=1, device=config.device)
+        params = split_params(finalist.params)[0]
         prep = make_preprocessor(family, data, finalist.params, context).fit(data.X, data.y)
         trial, model = cluster_refit.try_on_file(
             client, whole, family, params, context, typer, prep, metric=data.metric, seed=seed,

@@ -321,16 +321,13 @@ def _best_prefix(model, family_name: str, X: pd.DataFrame, y: np.ndarray, metric
     ends = list(range(step, total, step)) + [total]
     half = min(ends, key=lambda end: abs(end - total / 2))
     margin, best, at_half = None, None, None
-    start = 0
-    for end in ends:
-        part = _margin(model, family_name, X, start, end, like=margin)
+    for end, part in zip(ends, _margin_parts(model, family_name, X, ends)):
         margin = part if margin is None else margin + part
         loss, proba, pred = _loss(margin, y, classes)
         if best is None or loss < best[0]:
             best = (loss, end, proba, pred)
         if end == half:
             at_half = float(metric.score(y, pred, proba))
-        start = end
     _, kept, proba, pred = best
     return kept, float(metric.score(y, pred, proba)), at_half
 
@@ -341,19 +338,27 @@ def _rounds_of(model, family_name: str) -> int:
     return int(model.get_booster().num_boosted_rounds())
 
 
-def _margin(model, family_name: str, X: pd.DataFrame, start: int, end: int, like: np.ndarray | None) -> np.ndarray:
-    """The raw scores (margins) that the trees in [start, end) add, and from the first tree
-    (`like` None) the model's base score too: LightGBM keeps it in its first trees; XGBoost adds
-    it to any range unless a base margin of zeros (shaped `like` the margins so far) replaces it."""
+def _margin_parts(model, family_name: str, X: pd.DataFrame, ends: list[int]):
+    """The raw scores (margins) that each range of trees [previous end, end) adds; the first
+    range's include the model's base score: LightGBM keeps it in its first trees; XGBoost adds
+    it to any range unless a base margin of zeros replaces it, so its two matrices (with and
+    without that zero margin) are built once for all the ranges."""
+    starts = [0, *ends[:-1]]
     if family_name == "lightgbm":
-        return np.asarray(model.booster_.predict(X, raw_score=True, start_iteration=start,
-                                                 num_iteration=end - start))
+        for start, end in zip(starts, ends):
+            yield np.asarray(model.booster_.predict(X, raw_score=True, start_iteration=start,
+                                                    num_iteration=end - start))
+        return
     import xgboost
 
-    matrix = xgboost.DMatrix(X, enable_categorical=True)
-    if like is not None:
-        matrix.set_base_margin(np.zeros(like.shape, dtype=np.float32))
-    return np.asarray(model.get_booster().predict(matrix, output_margin=True, iteration_range=(start, end)))
+    booster = model.get_booster()
+    first = np.asarray(booster.predict(xgboost.DMatrix(X, enable_categorical=True), output_margin=True,
+                                       iteration_range=(0, ends[0])))
+    yield first
+    if len(ends) > 1:
+        unbased = xgboost.DMatrix(X, enable_categorical=True, base_margin=np.zeros(first.shape, dtype=np.float32))
+        for start, end in zip(starts[1:], ends[1:]):
+            yield np.asarray(booster.predict(unbased, output_margin=True, iteration_range=(start, end)))
 
 
 def _loss(margin: np.ndarray, y: np.ndarray, classes) -> tuple[float, np.ndarray | None, np.ndarray]:

@@ -7,6 +7,7 @@ on stderr and exit 2.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from typing import Sequence
@@ -143,12 +144,16 @@ def run() -> None:
     from . import process
 
     process.command_line = True
-    sys.exit(main())
+    code = main()
+    gc.freeze()  # the process ends here: its last collections would walk what the OS frees anyway
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging(quiet=getattr(args, "quiet", False))
+    if args.verb in ("fit", "predict"):
+        _lean_imports(args.verb)
     try:
         if args.verb == "fit":
             from .commands import fit_command
@@ -179,6 +184,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kiss-automl: interrupted", file=sys.stderr)
         return 130
+
+
+# What each verb imports anyway, imported up front with the garbage collector paused.
+_HEAVY_IMPORTS = {"fit": ("kiss_automl.commands", "kiss_automl.estimator"),
+                  "predict": ("kiss_automl.commands", "sklearn.pipeline")}
+
+
+def _lean_imports(verb: str) -> None:
+    """In the command's own process: imports without work for docs or collections nobody needs."""
+    from . import process
+
+    if process.command_line:
+        from .lean_imports import import_with_gc_paused, skip_scipy_docstring_parsing
+
+        skip_scipy_docstring_parsing()
+        import_with_gc_paused(_HEAVY_IMPORTS[verb])
 
 
 # Modules whose INFO messages are notes on the user's data (a dropped column, Latin-1 text,

@@ -218,16 +218,20 @@ def test_skops_is_loaded_without_torch_and_trusts_the_same_types():
 
 def test_the_command_loads_skops_without_scanning_sklearn_and_trusts_nothing_more(car_run, tmp_path):
     """The `kiss-automl` process skips skops' import-time walk of every sklearn package
-    (0.2-0.5 CPU-s a command); the types a model folder may hold are decided the same way."""
+    (0.2-0.5 CPU-s a command) and its lookup of scipy's ufuncs (0.2 CPU-s); the types a model
+    folder may hold are decided the same way."""
     script = ("import json, sys; from kiss_automl import persist, process; process.command_line = True; "
               "model, meta = persist.load(sys.argv[1]); "
-              "from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names; "
+              "from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names, SCIPY_UFUNC_TYPE_NAMES; "
+              "import scipy.special; "
               "persist.TRUSTED_PREFIXES = ('numpy.',); refused = '';\n"
               "try: persist.load(sys.argv[1])\nexcept persist.ModelFormatError as e: refused = str(e)\n"
-              "print(json.dumps([len(names), 'sklearn.semi_supervised' in sys.modules, type(model).__name__, refused]))")
+              "print(json.dumps([len(names), 'sklearn.semi_supervised' in sys.modules, type(model).__name__, refused, "
+              "len(SCIPY_UFUNC_TYPE_NAMES), 'erf' in dir(scipy.special)]))")
     lean = subprocess.run([sys.executable, "-c", script, str(car_run)], capture_output=True, text=True, check=True)
-    names, walked, model_type, refused = json.loads(lean.stdout)
+    names, walked, model_type, refused, scipy_ufuncs, listed_again = json.loads(lean.stdout)
     assert names == 0 and not walked  # only the walk imports sklearn.semi_supervised
+    assert scipy_ufuncs == 0 and listed_again  # skops listed none; scipy.special lists them again after
     assert model_type == "Pipeline" and "not trusted" in refused
     assert subprocess.run([EXE, "predict", str(car_run), str(DATASETS / "car.csv"), "--output",
                            str(tmp_path / "p.csv")], capture_output=True).returncode == 0

@@ -152,9 +152,9 @@ def run() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging(quiet=getattr(args, "quiet", False))
-    if args.verb in ("fit", "predict"):
-        _lean_imports(args.verb)
     try:
+        if args.verb in ("fit", "predict"):
+            _lean_imports(args.verb)
         if args.verb == "fit":
             from .commands import fit_command
 
@@ -203,8 +203,8 @@ def _lean_imports(verb: str) -> None:
 
 
 # Modules whose INFO messages are notes on the user's data (a dropped column, Latin-1 text,
-# an unseen category): shown as `note: ...` unless --quiet.
-_NOTE_LOGGERS = ("kiss_automl.data", "kiss_automl.columns")
+# an unseen category) or on what the search chose not to run: shown as `note: ...` unless --quiet.
+_NOTE_LOGGERS = ("kiss_automl.data", "kiss_automl.columns", "kiss_automl.search")
 
 
 class _NoteFormatter(logging.Formatter):

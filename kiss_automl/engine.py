@@ -154,6 +154,7 @@ def run(X: pd.DataFrame, y: np.ndarray, task: str, config: SearchConfig, seed: i
     if search.text is not None:
         summary["text"] = search.text.as_dict()
         notes += search.text.notes
+    notes += result.notes
     if result.whole_file_note:
         notes.append(result.whole_file_note)
     return Outcome(model, board, result, summary, notes)

@@ -7,11 +7,11 @@ Measured on a 750-row fit and its predict (benchmarks/SMALL_DATA_COST.md):
   a note to each (`xp_capabilities`, `_axis_nan_policy`...), and every `import sklearn`
   imports scipy.stats: ~0.2-0.3 CPU-s in each of `fit` and `predict`. Here the functions
   keep their docstrings as written, without the notes.
-- The imports make ~10^6 objects that live until exit, and the cyclic garbage collector
-  walks them again and again as they are made, then once more at exit. Imported with it
-  paused, then frozen out of its reach, they cost ~0.1-0.2 CPU-s less in each command. The
-  end of the process is left to the OS the same way: `gc.freeze` at exit (atexit handlers
-  still run, and files are closed by the code that opened them).
+- The imports make ~220,000 objects that the garbage collector tracks, all living until
+  exit, and it walks them again and again as they are made, then once more at exit.
+  Imported with it paused, then frozen out of its reach, they cost ~0.1-0.2 CPU-s less in
+  each command. The end of the process is left to the OS the same way: `gc.freeze` at exit
+  (atexit handlers still run, and files are closed by the code that opened them).
 """
 
 from __future__ import annotations

@@ -79,6 +79,7 @@ class SearchResult:
     stop_detail: dict = field(default_factory=dict)  # the figures behind stop_reason (StopSearch.detail)
     whole_file_refit: Any = None  # cluster.refit.RefitFigures when the choice was refit on the whole file
     whole_file_note: str | None = None  # why it was not, when asked
+    notes: list[str] = field(default_factory=list)  # what the search chose not to run, and why
 
     @property
     def candidate_seconds(self) -> float:
@@ -151,6 +152,7 @@ class Search(TextSteps):
         self.budgets = stopping.Budgets(config.time_budget, config.energy_budget, config.co2_budget,
                                         config.max_trials)
         self.candidates: list[Candidate] = []
+        self.notes: list[str] = []
         self.curve: list[stopping.Point] = []
         self.joules = 0.0
         self.started = 0.0
@@ -192,7 +194,7 @@ class Search(TextSteps):
         selected = self.select()
         self.on_event("stop", reason=stop.reason, selected=selected)
         return SearchResult(self.candidates, stop.reason, selected, time.perf_counter() - self.started, self.plan,
-                            isolated=self.isolate, stop_detail=stop.detail)
+                            isolated=self.isolate, stop_detail=stop.detail, notes=self.notes)
 
     def _continue_after(self, stop: StopSearch, step: Callable[[], None]) -> StopSearch:
         """A plateau at the smallest rung still lets the best candidates move up to more rows
@@ -469,12 +471,47 @@ class Search(TextSteps):
             self.on_event("phase", phase="promote", rung=rung)
             for previous in chosen:
                 self._check_budgets()
+                if self._outlasts_trial_timeout(previous, rung):
+                    continue
                 family = self._family(previous.family)
                 self._submit(family, self._scaled_rounds(family, dict(previous.search_params), rung), rung=rung,
                              phase="promoted")
                 self._settle()
             self._drain()  # the next rung chooses from all of this one
             keep = max(1, keep // self.config.promote_eta)
+
+    def _outlasts_trial_timeout(self, candidate: Candidate, rung: int) -> bool:
+        """Whether `candidate`'s configuration is expected to run past the trial timeout on
+        `rung` (`stopping.promotion_seconds`). Then it is not started: it would burn the whole
+        timeout and leave no model (on 1M rows, a 256k-row XGBoost did: 1,200 J of a 3,171 J
+        fit). A note says so, and how to let it run."""
+        timeout = self.config.trial_timeout
+        if timeout is None:
+            return False
+        below = self._same_config(candidate, candidate.rung - 1)
+        expected = stopping.promotion_seconds(_seconds(candidate), _seconds(below) if below else None,
+                                              self.plan.rungs[rung] / self.plan.rungs[candidate.rung])
+        if expected <= timeout:
+            return False
+        note = (f"{candidate.family} (trial {candidate.trial}) was not promoted to {self.plan.rungs[rung]:,} rows: "
+                f"~{expected:.0f} s expected there, past the {timeout:g} s trial timeout; "
+                "raise trial_timeout to let it run")
+        logger.info(note)
+        self.notes.append(note)
+        return True
+
+    def _same_config(self, candidate: Candidate, rung: int) -> Candidate | None:
+        """The run of `candidate`'s configuration on `rung`: the same family and parameters but
+        the rounds' cap, which grows with the rows."""
+        if rung < 0:
+            return None
+        rounds = self._family(candidate.family).rounds_param
+
+        def key(c: Candidate) -> dict:
+            return {k: v for k, v in c.search_params.items() if k != rounds}
+
+        return next((c for c in self.candidates if c.rung == rung and c.ok and c.family == candidate.family
+                     and key(c) == key(candidate)), None)
 
     def _rows_paid(self, candidate: Candidate) -> bool:
         """Whether `candidate` beat its family's best on the rung below by more than the
@@ -547,6 +584,11 @@ class Search(TextSteps):
         if self.config.decision_energy == "estimated":
             return candidate.estimated_predict_joules
         return candidate.evaluation.predict_joules / max(candidate.evaluation.predicted_rows, 1)
+
+
+def _seconds(candidate: Candidate) -> float:
+    """The wall seconds the trial timeout counts: the candidate's fits and predictions."""
+    return candidate.evaluation.fit_seconds + candidate.evaluation.predict_seconds
 
 
 def _distinct(pool: list[Candidate], k: int) -> list[Candidate]:

@@ -107,3 +107,21 @@ def next_trial_overruns(budgets: Budgets, joules: float, expected_joules: float,
     if budgets.co2_g is not None and after * grams_per_joule > budgets.co2_g:
         return "co2_budget"
     return None
+
+
+def promotion_seconds(seconds: float, seconds_below: float | None, rows_growth: float) -> float:
+    """Wall seconds expected of a configuration one rung up, from its `seconds` on this rung:
+    times the growth of its own last step up (`seconds_below`: the same configuration one rung
+    lower), or at least the growth of the rows (boosting's rounds grow with the rows as well).
+    Read against the trial timeout: a candidate that would run past it burns the whole timeout
+    and leaves no model.
+
+    >>> promotion_seconds(36.0, 2.25, rows_growth=4.0)  # its last step up took 16x as long
+    576.0
+    >>> promotion_seconds(10.0, None, rows_growth=4.0)
+    40.0
+    """
+    growth = rows_growth
+    if seconds_below is not None and seconds_below > 0:
+        growth = max(growth, seconds / seconds_below)
+    return seconds * growth

@@ -332,3 +332,26 @@ def test_where_the_learning_curve_is_flat_nothing_grows():
                    rung_factor=4, max_trials=40, family_patience=2, promote_top=2, tol=0.002, noise_aware=True)
     assert any(c.phase == "promoted" for c in outcome.result.candidates)
     assert not any(c.phase == "grown" for c in outcome.result.candidates)
+
+
+def test_a_promotion_expected_past_the_trial_timeout_is_not_started_and_a_note_says_so(monkeypatch):
+    """On 1M rows a 256k-row XGBoost ran into the 300 s trial timeout: 1,200 J and no model.
+    Here a candidate's seconds are read as 100 s x 4 per rung: with a 1,000 s timeout the
+    promotion to rung 1 (400 s expected) runs, the one to rung 2 (1,600 s) does not."""
+    from kiss_automl import search as search_module
+
+    X, y = _steep()
+    settings = dict(task="regression", cv="holdout", families=["lightgbm"], min_rung_rows=800, rung_factor=4,
+                    max_trials=40, family_patience=2, promote_top=2, tol=0.002, noise_aware=True)
+    free = _run(X, y, **settings).result
+    assert max(c.rung for c in free.candidates if c.ok) >= 2 and not free.notes  # unhurried, it goes up
+
+    monkeypatch.setattr(search_module, "_seconds", lambda candidate: 100.0 * 4 ** candidate.rung)
+    outcome = _run(X, y, **settings, trial_timeout=1000.0)
+    held = outcome.result
+    assert max(c.rung for c in held.candidates if c.ok) == 1
+    assert not any(c.evaluation.status == "timeout" for c in held.candidates)
+    assert held.notes and all("was not promoted to" in n and "1600 s expected" in n and "trial_timeout" in n
+                              for n in held.notes)
+    assert held.selected.rung == 1
+    assert outcome.notes[-len(held.notes):] == held.notes  # run.json's notes carry them

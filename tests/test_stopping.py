@@ -1,7 +1,7 @@
 import math
 
 from kiss_automl.stopping import (Budgets, Point, best_at, budget_exhausted, doubling_gains, next_trial_overruns,
-                                  plateau_reached)
+                                  plateau_reached, promotion_seconds)
 
 
 def test_best_at_steps_through_the_curve():
@@ -51,3 +51,10 @@ def test_next_trial_overruns_names_the_budget_it_would_pass():
     assert next_trial_overruns(Budgets(joules=5.0), 3.0, 1.05, 1e-4) is None
     assert next_trial_overruns(Budgets(co2_g=1e-3), 9.0, 2.0, 1e-4) == "co2_budget"
     assert next_trial_overruns(Budgets(), 1e9, 1e9, 1.0) is None
+
+
+def test_a_promotion_is_expected_to_grow_as_its_last_step_up_did_and_at_least_as_its_rows():
+    assert promotion_seconds(36.0, 2.25, rows_growth=4.0) == 576.0  # its last step: 16x the time
+    assert promotion_seconds(10.0, 8.0, rows_growth=4.0) == 40.0  # a cheap last step: still 4x the rows
+    assert promotion_seconds(10.0, None, rows_growth=4.0) == 40.0  # no step below: the rows alone
+    assert promotion_seconds(10.0, 0.0, rows_growth=2.0) == 20.0

@@ -25,7 +25,7 @@ EXIT_CLUSTER_LOST = 75  # EX_TEMPFAIL: the output is saved, and `--resume` conti
 def fit_command(args: argparse.Namespace) -> int:
     # From the first moment: a SIGTERM while the CSV loads or codecarbon starts is a clean stop too.
     # Locked from the start too: a second fit on the same --out is refused before it reads its CSV.
-    with _sigterm_as_interrupt(), persist.OutputLock(_out_dir(args)):
+    with _signals_as_interrupt(), persist.OutputLock(_out_dir(args)):
         return _fit(args)
 
 
@@ -178,16 +178,25 @@ def _whole_file(args: argparse.Namespace, X: pd.DataFrame, target: str):
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt():
-    """SIGTERM stops the search like Ctrl-C does: keep what was measured, save, exit."""
+def _signals_as_interrupt():
+    """SIGTERM stops the search like Ctrl-C does: keep what was measured, save, exit. Both
+    also leave `process.interrupt_pending` set, for the search to see one that a finalizer
+    swallowed. A SIGINT that the process was started ignoring (nohup) stays ignored."""
+    from . import process
+
     def interrupt(signum, frame):
+        process.interrupt_pending = True
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    signals = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signals.append(signal.SIGINT)
+    previous = {sig: signal.signal(sig, interrupt) for sig in signals}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _journal(args, out: Path, X: pd.DataFrame, y: pd.Series, task: str, estimator):

@@ -6,3 +6,9 @@ A module of its own so that setting it imports nothing: `estimate` must not pay 
 
 #: True in the `kiss-automl` command's own process.
 command_line = False
+
+#: Set by the `fit` command's SIGINT and SIGTERM handler as it raises KeyboardInterrupt, and
+#: cleared by the search when it stops for it. Raised while a library's finalizer runs (a
+#: LightGBM Booster's __del__, freeing a model), the KeyboardInterrupt is printed as "ignored"
+#: and lost, and the search would run on after a Ctrl-C: it raises it again between candidates.
+interrupt_pending = False

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from . import cost_model, isolation, stopping
+from . import cost_model, isolation, process, stopping
 from .config import SearchConfig
 from .evaluation import EvalPlan, Evaluation, Task
 from .families import BuildContext, Family
@@ -184,6 +184,7 @@ class Search(TextSteps):
                 if stop.reason in ("plateau", "search_exhausted"):
                     stop = self._continue_after(stop, self._grow)
         except KeyboardInterrupt:
+            process.interrupt_pending = False
             self._abandon()
             stop = StopSearch("interrupted")
         except ClusterLost as lost:
@@ -401,6 +402,8 @@ class Search(TextSteps):
                                       "next_family": family.name})
 
     def _check_budgets(self) -> None:
+        if process.interrupt_pending:  # a Ctrl-C that a library's finalizer swallowed (process.py)
+            raise KeyboardInterrupt
         elapsed = time.perf_counter() - self.started
         reason = stopping.budget_exhausted(self.budgets, elapsed, self.joules, self.joules * self.grams_per_joule,
                                            len(self.candidates) + len(self.pending))

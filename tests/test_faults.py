@@ -68,6 +68,55 @@ def test_an_interrupt_during_isolated_candidates_leaves_no_worker_behind(tmp_pat
     assert not [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == done.args]
 
 
+def test_an_interrupt_a_finalizer_swallowed_still_stops_the_search_at_the_next_candidate(credit):
+    """CI saw a Ctrl-C raised inside LightGBM's Booster.__del__, printed as "ignored" and lost:
+    the fit ran on. The command's handler also sets `process.interrupt_pending`; here it is set
+    as if its KeyboardInterrupt had been swallowed, after the second candidate."""
+    from kiss_automl import process
+
+    X, y = credit
+    codes = pd.Series(y).astype("category").cat.codes.to_numpy()
+    seen = []
+
+    def swallowed(name, **info):
+        if name == "candidate":
+            seen.append(info["candidate"])
+            if len(seen) == 2:
+                process.interrupt_pending = True
+
+    try:
+        outcome = engine.run(X, codes, "binary", config.load({**TINY, "max_trials": 50, "tol": 0.0}), seed=0,
+                             meter=FakeMeter(), on_event=swallowed)
+        assert outcome.result.stop_reason == "interrupted"
+        assert len(outcome.result.candidates) == 2 and outcome.result.selected is not None
+        assert process.interrupt_pending is False  # acted on once, then cleared
+    finally:
+        process.interrupt_pending = False
+
+
+def test_the_fit_commands_handler_marks_an_interrupt_and_leaves_an_ignored_sigint_ignored():
+    from kiss_automl import commands, process
+
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as under nohup
+        with commands._signals_as_interrupt():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            with pytest.raises(KeyboardInterrupt):
+                signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
+            assert process.interrupt_pending
+        process.interrupt_pending = False
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal
+        with commands._signals_as_interrupt():
+            with pytest.raises(KeyboardInterrupt):
+                signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+            assert process.interrupt_pending
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    finally:
+        process.interrupt_pending = False
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_resume_skips_the_finished_candidates(tmp_path):
     out, _ = _interrupt_fit(tmp_path, signal.SIGINT)
     trained = lambda: (pd.read_csv(out / "leaderboard.csv")["family"] != "ensemble").sum()  # noqa: E731

@@ -1,5 +1,6 @@
 """What kind of process this is: the `kiss-automl` command, which runs nothing but that
-command and exits (set by `cli.run`), or a user's program that imports kiss_automl.
+command and exits (set by `cli.run`), or a user's program that imports kiss_automl; and
+whether a Ctrl-C is pending that the search has not acted on yet.
 
 A module of its own so that setting it imports nothing: `estimate` must not pay for pandas.
 """

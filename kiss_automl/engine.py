@@ -270,12 +270,6 @@ def _finalists(candidate, result: SearchResult) -> list:
     search reads it (the chunks of one validation set, or the folds)."""
     from .cluster.refit import TRAINERS
 
-    folds = max(len(result.plan.splits), 1)
-    chunks = folds if folds > 1 else 5
-
-    def error(c) -> float:
-        return (c.score_std if math.isfinite(c.score_std) else 0.0) / math.sqrt(chunks)
-
     finalists = [candidate]
     for name in TRAINERS:
         if name == candidate.family:
@@ -284,7 +278,7 @@ def _finalists(candidate, result: SearchResult) -> list:
         if not rivals:
             continue
         rival = max(rivals, key=lambda c: (c.signed, -c.trial))
-        if candidate.signed - rival.signed <= 1.96 * math.hypot(error(candidate), error(rival)):
+        if candidate.signed - rival.signed <= 1.96 * math.hypot(candidate.standard_error, rival.standard_error):
             finalists.append(rival)
     return finalists
 

@@ -26,16 +26,13 @@ from .evaluation import EvalPlan, Evaluation, Task
 from .families import BuildContext, Family
 from .runner import ClusterLost, Job, LocalRunner
 from .text import NO_TEXT, TEXT_PARAM, steps as text_steps
+from .rung_steps import RungSteps
 from .text.search_steps import TextSteps
 
 logger = logging.getLogger(__name__)
 
 # An untried family is assumed to cost this many times the costliest family tried so far.
 UNPROBED_COST_FACTOR = 4.0
-# Upper bound on boosting rounds when a configuration is promoted to more rows.
-MAX_PROMOTED_ROUNDS = 4096
-# Capacity steps (Search._grow) after promotion; each roughly quadruples a candidate's energy.
-MAX_GROWTH_STEPS = 3
 
 
 @dataclass
@@ -65,6 +62,14 @@ class Candidate:
     @property
     def ok(self) -> bool:
         return self.evaluation.status == "ok"
+
+    @property
+    def standard_error(self) -> float:
+        """The score's standard error as the search reads its noise: over the folds, or over 5
+        chunks of one validation set (holdout); 0 when unknown."""
+        folds = len(self.evaluation.scores)
+        spread = self.score_std if math.isfinite(self.score_std) else 0.0
+        return spread / math.sqrt(folds if folds > 1 else 5)
 
 
 @dataclass
@@ -126,7 +131,7 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(level)
 
 
-class Search(TextSteps):
+class Search(RungSteps, TextSteps):
     """One search over `families` for `data`, evaluated by `plan`, measured by `meter`.
 
     `on_event(name, **info)` is called at each step (for progress display); it must be cheap.
@@ -306,11 +311,9 @@ class Search(TextSteps):
         """`tol`, or the best score's standard error when larger: a gain within the noise of
         cross-validation is no gain (small data would otherwise chase noise for ever)."""
         best = self.best()
-        if best is None or not self.config.noise_aware or not math.isfinite(best.score_std):
+        if best is None or not self.config.noise_aware:
             return self.config.tol
-        folds = len(best.evaluation.scores)
-        se = best.score_std / math.sqrt(folds if folds > 1 else 5)
-        return max(self.config.tol, se)
+        return max(self.config.tol, best.standard_error)
 
     def _probes_done(self) -> bool:
         """Whether every `always_probe` family has run all its start configurations."""
@@ -460,109 +463,6 @@ class Search(TextSteps):
                 best_utility, choice = utility, family
         return choice
 
-    def _promote(self) -> None:
-        """Successive halving on rows: re-evaluate the best configurations on larger rungs.
-        Once one configuration is left it goes up alone, and only while its last step up in
-        rows paid (`_rows_paid`): the optimum of large data is only seen on many rows."""
-        keep = self.config.promote_top
-        for rung in range(1, len(self.plan.rungs)):
-            pool = sorted((c for c in self.candidates if c.rung == rung - 1 and c.ok),
-                          key=lambda c: (-c.signed, c.trial))
-            chosen = _distinct(pool, keep)
-            if not chosen or (rung > 1 and len(chosen) == 1 and not self._rows_paid(chosen[0])):
-                return
-            self.on_event("phase", phase="promote", rung=rung)
-            for previous in chosen:
-                self._check_budgets()
-                if self._outlasts_trial_timeout(previous, rung):
-                    continue
-                family = self._family(previous.family)
-                self._submit(family, self._scaled_rounds(family, dict(previous.search_params), rung), rung=rung,
-                             phase="promoted")
-                self._settle()
-            self._drain()  # the next rung chooses from all of this one
-            keep = max(1, keep // self.config.promote_eta)
-
-    def _outlasts_trial_timeout(self, candidate: Candidate, rung: int) -> bool:
-        """Whether `candidate`'s configuration is expected to run past the trial timeout on
-        `rung` (`stopping.promotion_seconds`). Then it is not started: it would burn the whole
-        timeout and leave no model (on 1M rows, a 256k-row XGBoost did: 1,200 J of a 3,171 J
-        fit). A note says so, and how to let it run."""
-        timeout = self.config.trial_timeout
-        if timeout is None:
-            return False
-        below = self._same_config(candidate, candidate.rung - 1)
-        expected = stopping.promotion_seconds(_seconds(candidate), _seconds(below) if below else None,
-                                              self.plan.rungs[rung] / self.plan.rungs[candidate.rung])
-        if expected <= timeout:
-            return False
-        note = (f"{candidate.family} (trial {candidate.trial}) was not promoted to {self.plan.rungs[rung]:,} rows: "
-                f"~{expected:.0f} s expected there, past the {timeout:g} s trial timeout; "
-                "raise trial_timeout to let it run")
-        logger.info(note)
-        self.notes.append(note)
-        return True
-
-    def _same_config(self, candidate: Candidate, rung: int) -> Candidate | None:
-        """The run of `candidate`'s configuration on `rung`: the same family and parameters but
-        the rounds' cap, which grows with the rows."""
-        if rung < 0:
-            return None
-        rounds = self._family(candidate.family).rounds_param
-
-        def key(c: Candidate) -> dict:
-            return {k: v for k, v in c.search_params.items() if k != rounds}
-
-        return next((c for c in self.candidates if c.rung == rung and c.ok and c.family == candidate.family
-                     and key(c) == key(candidate)), None)
-
-    def _rows_paid(self, candidate: Candidate) -> bool:
-        """Whether `candidate` beat its family's best on the rung below by more than the
-        tolerance per doubling of rows (a candidate's energy grows about as its rows do)."""
-        if candidate.rung == 0:
-            return True
-        below = self._family_best(candidate.family, rung=candidate.rung - 1)
-        doublings = math.log2(self.plan.rungs[candidate.rung] / self.plan.rungs[candidate.rung - 1])
-        return candidate.signed - below > self.noise_tol() * max(1.0, doublings)
-
-    def _grow(self) -> None:
-        """Capacity where rows still pay. Tuning judged capacity on the first rung's rows, but
-        the optimum moves with the rows: more leaves and a slower rate pay only with many. When
-        the best configuration, on all the rows, still gained from its last step up in rows
-        (`_rows_paid`), bigger trees with a slower rate (`Family.grow`) are tried there. A step
-        is kept only while its gain beats the tolerance per doubling of energy, as the plateau
-        rule asks of every candidate."""
-        top = len(self.plan.rungs) - 1
-        current = self.best()
-        if top == 0 or current is None or current.rung != top:
-            return
-        family = self._family(current.family)
-        if family.grow is None or not self._rows_paid(current):
-            return  # the learning curve has flattened: more capacity would not pay either
-        tol = self.noise_tol()
-        self.on_event("phase", phase="grow", rung=top)
-        for _ in range(MAX_GROWTH_STEPS):
-            params = family.grow(current.params)  # params hold the rounds actually used
-            if params is None:
-                return
-            self._check_budgets()
-            self._check_next_fits(family, params)
-            self._submit(family, params, rung=top, phase="grown")
-            self._drain()
-            grown = self.candidates[-1]
-            doublings = math.log2(max(self._cost(grown), 1e-12) / max(self._cost(current), 1e-12))
-            if not grown.ok or grown.signed <= current.signed + tol * max(1.0, doublings):
-                return
-            current = grown
-
-    def _scaled_rounds(self, family: Family, params: dict, rung: int) -> dict:
-        """More rows support more boosting rounds: the cap grows with the rung's rows, and
-        early stopping on the validation rows still decides how many are used."""
-        if family.early_stopping is None or family.rounds_param not in params:
-            return params
-        growth = self.plan.rungs[rung] / self.plan.rungs[rung - 1]  # search_params already grew before
-        return {**params, family.rounds_param: int(min(MAX_PROMOTED_ROUNDS, params[family.rounds_param] * growth))}
-
     # ---- results --------------------------------------------------------------------------
     def best(self) -> Candidate | None:
         ok = [c for c in self.candidates if c.ok]
@@ -577,8 +477,7 @@ class Search(TextSteps):
         best = self.best()
         if best is None or self.config.selection == "best":
             return best
-        n = max(len(best.evaluation.scores), 5 if len(best.evaluation.scores) == 1 else 1)
-        se = (best.score_std if math.isfinite(best.score_std) else 0.0) / math.sqrt(n)
+        se = best.standard_error
         near = [c for c in self.candidates if c.ok and c.rung == best.rung and c.signed >= best.signed - se]
         return min(near, key=lambda c: (self._predict_cost(c), -c.signed))
 
@@ -587,24 +486,6 @@ class Search(TextSteps):
         if self.config.decision_energy == "estimated":
             return candidate.estimated_predict_joules
         return candidate.evaluation.predict_joules / max(candidate.evaluation.predicted_rows, 1)
-
-
-def _seconds(candidate: Candidate) -> float:
-    """The wall seconds the trial timeout counts: the candidate's fits and predictions."""
-    return candidate.evaluation.fit_seconds + candidate.evaluation.predict_seconds
-
-
-def _distinct(pool: list[Candidate], k: int) -> list[Candidate]:
-    """The first `k` candidates with different (family, params)."""
-    seen, out = set(), []
-    for c in pool:
-        key = (c.family, repr(sorted(c.search_params.items())))
-        if key not in seen:
-            seen.add(key)
-            out.append(c)
-        if len(out) == k:
-            break
-    return out
 
 
 def _failed_state():

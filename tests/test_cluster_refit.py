@@ -180,9 +180,12 @@ def test_the_finalists_are_the_choice_and_the_other_boosters_that_the_sample_can
     from types import SimpleNamespace
 
     from kiss_automl.engine import _finalists
+    from kiss_automl.evaluation import Evaluation
+    from kiss_automl.search import Candidate
 
-    def candidate(trial, family, score, std=0.02, rung=1):
-        return SimpleNamespace(trial=trial, family=family, signed=score, score=score, score_std=std, rung=rung, ok=True)
+    def candidate(trial, family, score, std=0.02, rung=1):  # scored on one holdout split
+        return Candidate(trial, family, rung, "promoted", {}, 1000, Evaluation(scores=[score]), score=score,
+                         score_std=std, signed=score)
 
     choice = candidate(0, "lightgbm", 0.80)
     result = SimpleNamespace(plan=SimpleNamespace(splits=[(None, None)]), candidates=[

@@ -238,7 +238,7 @@ def _args(csv, target, **more):
 
 def test_the_start_configurations_are_the_families_own():
     from kiss_automl.families import REGISTRY
-    from kiss_automl.search import MAX_PROMOTED_ROUNDS
+    from kiss_automl.rung_steps import MAX_PROMOTED_ROUNDS
 
     for name, family in REGISTRY.items():
         for task in ("binary", "regression"):
@@ -248,7 +248,7 @@ def test_the_start_configurations_are_the_families_own():
     assert fc.EARLY_STOPPING == tuple(n for n, f in REGISTRY.items() if f.early_stopping is not None)
     assert fc.REQUIRES == {n: f.requires[0] for n, f in REGISTRY.items() if f.requires}
     assert fc.MAX_PROMOTED_ROUNDS == MAX_PROMOTED_ROUNDS
-    from kiss_automl.search import MAX_GROWTH_STEPS
+    from kiss_automl.rung_steps import MAX_GROWTH_STEPS
 
     assert fc.MAX_GROWTH_STEPS == MAX_GROWTH_STEPS
     assert fc.GROWING == tuple(n for n, f in REGISTRY.items() if f.grow is not None)

@@ -338,7 +338,7 @@ def test_a_promotion_expected_past_the_trial_timeout_is_not_started_and_a_note_s
     """On 1M rows a 256k-row XGBoost ran into the 300 s trial timeout: 1,200 J and no model.
     Here a candidate's seconds are read as 100 s x 4 per rung: with a 1,000 s timeout the
     promotion to rung 1 (400 s expected) runs, the one to rung 2 (1,600 s) does not."""
-    from kiss_automl import search as search_module
+    from kiss_automl import rung_steps
 
     X, y = _steep()
     settings = dict(task="regression", cv="holdout", families=["lightgbm"], min_rung_rows=800, rung_factor=4,
@@ -346,7 +346,7 @@ def test_a_promotion_expected_past_the_trial_timeout_is_not_started_and_a_note_s
     free = _run(X, y, **settings).result
     assert max(c.rung for c in free.candidates if c.ok) >= 2 and not free.notes  # unhurried, it goes up
 
-    monkeypatch.setattr(search_module, "_seconds", lambda candidate: 100.0 * 4 ** candidate.rung)
+    monkeypatch.setattr(rung_steps, "_seconds", lambda candidate: 100.0 * 4 ** candidate.rung)
     outcome = _run(X, y, **settings, trial_timeout=1000.0)
     held = outcome.result
     assert max(c.rung for c in held.candidates if c.ok) == 1

@@ -10,6 +10,7 @@ import math
 
 from .. import cost_model, stopping
 from ..families import BuildContext, Family
+from ..rung_steps import distinct_configs
 from . import EMBED_PREFIX, NO_TEXT, TEXT_PARAM, TFIDF, steps as text_steps
 
 
@@ -67,7 +68,7 @@ class TextSteps:
                                        "pip install 'kiss-automl[text]'")
 
     def _try_embeddings(self, stop):
-        from ..search import StopSearch, _distinct, _quiet_optuna  # search.py imports this module
+        from ..search import StopSearch, _quiet_optuna  # search.py imports this module
 
         record = self.text
         estimate = cost_model.embedding_joules(self.data.X.shape[0], self.text_chars)
@@ -85,7 +86,7 @@ class TextSteps:
                        and c.family != "baseline"), key=lambda c: (-c.signed, c.trial))
         try:
             with _quiet_optuna():
-                for previous in _distinct(pool, text_steps.EMBED_TRIES):
+                for previous in distinct_configs(pool, text_steps.EMBED_TRIES):
                     self._check_budgets()
                     family = self._family(previous.family)
                     self._submit(family, {**previous.search_params, TEXT_PARAM: view}, rung=0, phase="tuned")

@@ -22,22 +22,30 @@ logger = logging.getLogger("kiss_automl.search")  # its notes are the search's (
 MAX_PROMOTED_ROUNDS = 4096
 # Capacity steps (Search._grow) after promotion; each roughly quadruples a candidate's energy.
 MAX_GROWTH_STEPS = 3
+# A configuration more than this many standard errors (of the leader's score) behind its rung's
+# leader is not promoted: on the same validation rows it is clearly the worse, and the next rung
+# costs it several times all it has cost so far. Rankings do turn over between rungs: on
+# california one 2.35 standard errors behind on 4,000 rows became the best on all of them, so
+# the reach is 3 (benchmarks/SEARCH_CHANGE_REACH.md).
+PROMOTION_REACH_SE = 3.0
 
 
 class RungSteps:
     """Steps of Search on more rows; `self` is the Search (its plan, candidates, loop)."""
 
     def _promote(self) -> None:
-        """Successive halving on rows: re-evaluate the best configurations on larger rungs.
-        Once one configuration is left it goes up alone, and only while its last step up in
-        rows paid (`_rows_paid`): the optimum of large data is only seen on many rows."""
+        """Successive halving on rows: re-evaluate the best configurations on larger rungs, those
+        within reach of the rung's leader (`_within_reach`). Once one configuration is left it
+        goes up alone, and only while its last step up in rows paid (`_rows_paid`): the optimum
+        of large data is only seen on many rows."""
         keep = self.config.promote_top
         for rung in range(1, len(self.plan.rungs)):
             pool = sorted((c for c in self.candidates if c.rung == rung - 1 and c.ok),
                           key=lambda c: (-c.signed, c.trial))
-            chosen = distinct_configs(pool, keep)
-            if not chosen or (rung > 1 and len(chosen) == 1 and not self._rows_paid(chosen[0])):
+            best = distinct_configs(pool, keep)
+            if not best or (rung > 1 and len(best) == 1 and not self._rows_paid(best[0])):
                 return
+            chosen = self._within_reach(best)  # the leader goes on as before; only its trailers are cut
             self.on_event("phase", phase="promote", rung=rung)
             for previous in chosen:
                 self._check_budgets()
@@ -49,6 +57,19 @@ class RungSteps:
                 self._settle()
             self._drain()  # the next rung chooses from all of this one
             keep = max(1, keep // self.config.promote_eta)
+
+    def _within_reach(self, chosen: list[Candidate]) -> list[Candidate]:
+        """`chosen` (best first) less those more than PROMOTION_REACH_SE of the leader's standard
+        errors behind it, or `tol` when that is larger, as the noise-aware tolerance reads it."""
+        if not chosen:
+            return chosen
+        leader = chosen[0]
+        reach = max(self.config.tol, PROMOTION_REACH_SE * leader.standard_error)
+        kept = [c for c in chosen if leader.signed - c.signed <= reach]
+        behind = [c.trial for c in chosen if leader.signed - c.signed > reach]
+        if behind:
+            logger.debug("Not promoted, more than %.4g behind trial %d: trials %s", reach, leader.trial, behind)
+        return kept
 
     def _outlasts_trial_timeout(self, candidate: Candidate, rung: int) -> bool:
         """Whether `candidate`'s configuration is expected to run past the trial timeout on

@@ -334,6 +334,26 @@ def test_where_the_learning_curve_is_flat_nothing_grows():
     assert not any(c.phase == "grown" for c in outcome.result.candidates)
 
 
+def test_a_configuration_more_than_three_standard_errors_behind_its_rungs_leader_is_not_promoted():
+    from types import SimpleNamespace
+
+    from kiss_automl.rung_steps import PROMOTION_REACH_SE, RungSteps
+
+    def candidate(trial, signed, se):
+        return SimpleNamespace(trial=trial, signed=signed, standard_error=se)
+
+    search = SimpleNamespace(config=config.SearchConfig(tol=0.002))
+    leader, close, far = candidate(3, 0.84, 0.002), candidate(7, 0.835, 0.004), candidate(5, 0.83, 0.002)
+    assert PROMOTION_REACH_SE == 3.0
+    # Reach: 3 x the leader's 0.002 = 0.006; 0.005 behind goes on, 0.010 behind does not.
+    assert [c.trial for c in RungSteps._within_reach(search, [leader, close, far])] == [3, 7]
+    # A leader without a measured spread reaches back `tol`, as the noise-aware tolerance does.
+    exact = candidate(1, 0.84, 0.0)
+    assert [c.trial for c in RungSteps._within_reach(search, [exact, candidate(2, 0.8385, 0.0),
+                                                            candidate(4, 0.837, 0.0)])] == [1, 2]
+    assert RungSteps._within_reach(search, []) == []
+
+
 def test_a_promotion_expected_past_the_trial_timeout_is_not_started_and_a_note_says_so(monkeypatch):
     """On 1M rows a 256k-row XGBoost ran into the 300 s trial timeout: 1,200 J and no model.
     Here a candidate's seconds are read as 100 s x 4 per rung: with a 1,000 s timeout the

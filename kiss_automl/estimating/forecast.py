@@ -351,7 +351,9 @@ def _room(step: Step, config: SearchConfig, watts: float, g_per_j: float, spent_
 def _promotions(q: str, plan: Plan, data: Data, config: SearchConfig, families, done: float, watts, g_per_j,
                 spent: float) -> tuple[list[Step], str]:
     """Successive halving: `promote_top` configurations to rung 1, half of them on; the last
-    one goes on alone only while its step up in rows paid, as often as measured (LONE_PAID)."""
+    one goes on alone only while its step up in rows paid, as often as measured (LONE_PAID).
+    The search also leaves out those far behind their rung's leader (rung_steps._within_reach),
+    which no score is known here to judge: the counts are the most it promotes."""
     shares = _shares(cal.PROMOTED_SHARE, families)
     steps, keep, chance = [], config.promote_top, 1.0
     for rung in range(1, len(plan.rungs)):

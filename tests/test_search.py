@@ -354,6 +354,27 @@ def test_a_configuration_more_than_three_standard_errors_behind_its_rungs_leader
     assert RungSteps._within_reach(search, []) == []
 
 
+def test_on_a_real_search_only_the_configurations_within_reach_of_the_leader_go_up():
+    from kiss_automl.rung_steps import PROMOTION_REACH_SE, distinct_configs
+
+    X, y = _steep()
+    tol = 0.01
+    outcome = _run(X, y, task="regression", cv="holdout", families=["baseline", "linear", "lightgbm"],
+                   min_rung_rows=800, rung_factor=4, max_trials=None, family_patience=1, promote_top=4, tol=tol,
+                   noise_aware=True, always_probe=["baseline", "linear", "lightgbm"])
+    candidates = outcome.result.candidates
+
+    def config_of(c):  # the rounds' cap grows with the rows: the rest is the configuration
+        return c.family, {k: v for k, v in c.search_params.items() if k != "n_estimators"}
+
+    rung0 = sorted((c for c in candidates if c.rung == 0 and c.ok), key=lambda c: (-c.signed, c.trial))
+    leader, best4 = rung0[0], distinct_configs(rung0, 4)
+    reach = max(tol, PROMOTION_REACH_SE * leader.standard_error)
+    assert any(leader.signed - c.signed > reach for c in best4)  # without the rule all 4 would go up
+    promoted = [c for c in candidates if c.rung == 1 and c.phase == "promoted"]
+    assert [config_of(c) for c in promoted] == [config_of(c) for c in best4 if leader.signed - c.signed <= reach]
+
+
 def test_a_promotion_expected_past_the_trial_timeout_is_not_started_and_a_note_says_so(monkeypatch):
     """On 1M rows a 256k-row XGBoost ran into the 300 s trial timeout: 1,200 J and no model.
     Here a candidate's seconds are read as 100 s x 4 per rung: with a 1,000 s timeout the

@@ -21,8 +21,6 @@ Run it alone on the machine.
 from __future__ import annotations
 
 import argparse
-import csv
-import statistics
 import sys
 import time
 import warnings
@@ -31,11 +29,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import pandas as pd  # noqa: E402
+import report as report_tables  # noqa: E402  (the suite's points and seed means)
 import suite_data  # noqa: E402
 
 LARGE = ["adult", "bank-marketing", "electricity", "connect-4", "fars", "california", "house_16H"]
 # (num_leaves, learning_rate): LightGBM's default, then wider trees, then a halved rate.
-POINTS = [(31, 0.1), (63, 0.1), (127, 0.1), (255, 0.1), (63, 0.05)]
+SETTINGS = [(31, 0.1), (63, 0.1), (127, 0.1), (255, 0.1), (63, 0.05)]
 WATTS_PER_CORE = 4.0
 MAX_ROUNDS = 8192
 EARLY_STOPPING_ROUNDS = 20
@@ -44,7 +44,6 @@ EARLY_STOPPING_ROUNDS = 20
 def one_dataset(row: dict, seed: int) -> list[dict]:
     import lightgbm
     import numpy as np
-    import pandas as pd
     from sklearn.metrics import r2_score
     from sklearn.model_selection import train_test_split
 
@@ -66,7 +65,7 @@ def one_dataset(row: dict, seed: int) -> list[dict]:
                                                     stratify=None if regression else y_train)
     cls = lightgbm.LGBMRegressor if regression else lightgbm.LGBMClassifier
     out = []
-    for leaves, rate in POINTS:
+    for leaves, rate in SETTINGS:
         model = cls(n_estimators=MAX_ROUNDS, learning_rate=rate, num_leaves=leaves, n_jobs=1, verbose=-1,
                     random_state=seed)
         cpu = time.process_time()
@@ -85,22 +84,9 @@ def one_dataset(row: dict, seed: int) -> list[dict]:
     return out
 
 
-def peers(results_csv: Path) -> dict:
-    """{(dataset, system): (mean score, mean J)} over the seeds of a suite run's results.csv."""
-    by = {}
-    with open(results_csv, newline="") as fh:
-        for r in csv.DictReader(fh):
-            if r["status"] == "ok":
-                by.setdefault((r["dataset"], r["system"]), []).append((float(r["score"]), float(r["energy_j"])))
-    return {k: (statistics.mean(s for s, _ in v), statistics.mean(j for _, j in v), len(v)) for k, v in by.items()}
-
-
-def points_gap(task: str, a: float, b: float) -> float:
-    """a − b in the suite's points: accuracy x100, R² x50."""
-    return (a - b) * (50 if task == "regression" else 100)
-
-
-def report(rows: list[dict], peer: dict, seeds: list[int], peer_source: Path, command: str) -> str:
+def report(rows: list[dict], peer: pd.DataFrame, seeds: list[int], peer_source: Path, command: str) -> str:
+    """The table: each (dataset, leaves, rate) as means over the seeds, beside `peer`
+    (report.summarize of a suite run: its kiss and flaml rows)."""
     lines = [
         "# One LightGBM on the larger datasets, beside the search and FLAML",
         "",
@@ -117,19 +103,21 @@ def report(rows: list[dict], peer: dict, seeds: list[int], peer_source: Path, co
         "| dataset | leaves | rate | rounds | fit J | score | gap vs FLAML | kiss-automl score (J) | FLAML score (J) |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
-    for name in dict.fromkeys(r["dataset"] for r in rows):
-        mine = [r for r in rows if r["dataset"] == name]
-        task = mine[0]["task"]
-        kiss, flaml = peer.get((name, "kiss")), peer.get((name, "flaml"))
-        for leaves, rate in POINTS:
-            pts = [r for r in mine if (r["num_leaves"], r["learning_rate"]) == (leaves, rate)]
-            score = statistics.mean(r["score"] for r in pts)
-            gap = f"{points_gap(task, score, flaml[0]):+.2f}" if flaml else ""
-            lines.append(
-                f"| {name} | {leaves} | {rate:g} | {statistics.mean(r['rounds'] for r in pts):.0f} | "
-                f"{statistics.mean(r['fit_j'] for r in pts):.1f} | {score:.4f} | {gap} | "
-                + (f"{kiss[0]:.4f} ({kiss[1]:.0f} J)" if kiss else "") + " | "
-                + (f"{flaml[0]:.4f} ({flaml[1]:.0f} J)" if flaml else "") + " |")
+    means = pd.DataFrame(rows).groupby(["dataset", "task", "num_leaves", "learning_rate"], sort=False)[
+        ["rounds", "fit_j", "score"]].mean().reset_index()
+    by = peer.set_index(["dataset", "system"]) if len(peer) else None
+
+    def of(name: str, system: str):
+        return by.loc[(name, system)] if by is not None and (name, system) in by.index else None
+
+    for r in means.itertuples():
+        kiss, flaml = of(r.dataset, "kiss"), of(r.dataset, "flaml")
+        gap = f"{(r.score - flaml.score) * report_tables.POINTS[r.task]:+.2f}" if flaml is not None else ""
+        lines.append(
+            f"| {r.dataset} | {r.num_leaves} | {r.learning_rate:g} | {r.rounds:.0f} | {r.fit_j:.1f} | "
+            f"{r.score:.4f} | {gap} | "
+            + (f"{kiss.score:.4f} ({kiss.energy_j:.0f} J)" if kiss is not None else "") + " | "
+            + (f"{flaml.score:.4f} ({flaml.energy_j:.0f} J)" if flaml is not None else "") + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -145,7 +133,7 @@ def main(argv=None) -> int:
     manifest = suite_data.manifest()
     rows = [r for name in args.datasets.split(",") for seed in seeds for r in one_dataset(manifest[name], seed)]
     peer_source = Path(args.peers)
-    peer = peers(peer_source) if peer_source.exists() else {}
+    peer = report_tables.summarize(pd.read_csv(peer_source)) if peer_source.exists() else pd.DataFrame()
     command = "python benchmarks/booster_sweep.py " + " ".join(argv if argv is not None else sys.argv[1:])
     try:
         shown_source = peer_source.resolve().relative_to(HERE.parent)

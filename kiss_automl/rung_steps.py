@@ -66,9 +66,9 @@ class RungSteps:
         leader = chosen[0]
         reach = max(self.config.tol, PROMOTION_REACH_SE * leader.standard_error)
         kept = [c for c in chosen if leader.signed - c.signed <= reach]
-        behind = [c.trial for c in chosen if leader.signed - c.signed > reach]
-        if behind:
-            logger.debug("Not promoted, more than %.4g behind trial %d: trials %s", reach, leader.trial, behind)
+        if len(kept) < len(chosen):
+            logger.debug("Not promoted, more than %.4g behind trial %d: %d configuration(s)", reach, leader.trial,
+                         len(chosen) - len(kept))
         return kept
 
     def _outlasts_trial_timeout(self, candidate: Candidate, rung: int) -> bool:

@@ -58,6 +58,7 @@ class SearchConfig:
     promote_eta: int = 2
     early_stopping_rounds: int = 20
     selection: str = "best"
+    refit: str = "auto"  # auto (when more rows are expected to pay) | always
     ensemble: bool | str = "auto"  # true, false or 'auto' (ensemble.wanted)
     n_jobs: int = 1
     device: str = "auto"
@@ -99,7 +100,8 @@ _RULES: dict[str, tuple[type, float, float]] = {
 _OPTIONAL = {"max_trials", "in_flight"}  # null: no limit; every other rule's value is required
 _CHOICES = {"selection": ("best", "simplest"), "device": ("auto", "cpu", "cuda"),
             "isolation": ("auto", "process", "none"), "decision_energy": ("estimated", "measured"),
-            "text_embeddings": ("auto", "always", "never")}
+            "text_embeddings": ("auto", "always", "never"),
+            "refit": ("auto", "always")}
 
 
 def rung_sizes(n_train: int, config: SearchConfig) -> tuple[int, ...]:

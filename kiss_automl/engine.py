@@ -210,11 +210,21 @@ def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, 
     started = time.perf_counter()
     refit_meter = gpu_meter if gpu_meter is not None and _uses_gpu(result.selected) else meter
     token = refit_meter.start()
+    kept = search.refit_skipped(result.selected) if whole is None else None
+    result.trained_rows = len(data.y)
     if whole is not None:
         fitted, result.whole_file_refit, result.whole_file_note = _refit_whole_file(
             result.selected, result, data, config, seed, typer, *whole)
+        if result.whole_file_refit is not None:
+            result.trained_rows = result.whole_file_refit.rows
+    elif kept is not None:  # the rows held out would not pay for a refit: the rung's model is the fit
+        fitted, result.trained_rows = result.selected.evaluation.model, result.selected.n_rows
+        logging.getLogger("kiss_automl.search").info(kept)  # a note on what the search chose not to run
+        result.notes.append(kept)
     else:
         fitted = _refit(result.selected, data, config, seed)
+    for candidate in result.candidates:  # the kept models are no longer needed
+        candidate.evaluation.model = None
     model = Pipeline([("typer", typer), ("model", fitted)])
     reading = refit_meter.stop(token)
     if result.whole_file_refit is not None:  # the workers' share, beside the driver's
@@ -431,7 +441,8 @@ def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Ta
         "skipped_families": result.skipped_families,
         "selected": {"family": selected.family, "params": selected.params, "score": selected.score,
                      "score_std": selected.score_std, "rung": selected.rung, "trial": selected.trial,
-                     "member_families": [m.family for m in selected.members]},
+                     "member_families": [m.family for m in selected.members],
+                     "trained_rows": result.trained_rows},
         "energy": {
             "candidates_j": search_joules,
             # Replayed from a stopped fit's journal (--resume): spent by that process, not this one.

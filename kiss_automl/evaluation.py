@@ -157,6 +157,9 @@ class Evaluation:
     # Out-of-fold predictions (probabilities for classifiers), folds in plan order: what
     # ensemble selection combines. Not journaled.
     oof: list = field(default_factory=list, repr=False)
+    # The fitted prep -> model pipeline, when the search asked to keep it (one holdout split,
+    # above the first rung): the choice can be this model rather than a refit. Not journaled.
+    model: Any = field(default=None, repr=False, compare=False)
     status: str = "ok"
     error: str = ""
 
@@ -223,13 +226,14 @@ def encoder_device(device: str) -> str:
 
 def evaluate(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPlan, rung: int,
              context: BuildContext, meter, early_stopping_rounds: int | None,
-             timeout: float | None = None, n_jobs: int = 1) -> Evaluation:
+             timeout: float | None = None, n_jobs: int = 1, keep_model: bool = False) -> Evaluation:
     """Fit and score one configuration on every split at `rung`, measuring each fit and predict.
 
     A candidate that raises is returned with status 'failed'; one that runs past `timeout`
     seconds is stopped with status 'timeout'. With `n_jobs` > 1 the folds run in threads
     (every model is single-threaded, so the cores are not oversubscribed) and the timeout
-    is not enforced.
+    is not enforced. With `keep_model` and one split, the fitted pipeline is kept
+    (`Evaluation.model`) when it saw every class.
     """
     result = Evaluation()
     started = time.perf_counter()
@@ -247,7 +251,8 @@ def evaluate(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPl
             with time_limit(timeout):
                 for train, valid in folds:
                     y_valid, pred, proba = _evaluate_fold(family, params, data, train, valid, context, meter,
-                                                          early_stopping_rounds, result)
+                                                          early_stopping_rounds, result,
+                                                          keep_model and len(folds) == 1)
                     # Off the main thread there is no timer: the check between folds is the limit.
                     if timeout is not None and time.perf_counter() - started > timeout and \
                             len(result.scores) < len(folds):
@@ -269,7 +274,7 @@ def evaluate(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPl
 def evaluate_in_worker(family: Family, params: Mapping[str, Any], data: Task, plan: EvalPlan, rung: int,
                        context: BuildContext, meter, early_stopping_rounds: int | None,
                        timeout: float | None = None, n_jobs: int = 1,
-                       memory_limit_gib: float | None = None) -> Evaluation:
+                       memory_limit_gib: float | None = None, keep_model: bool = False) -> Evaluation:
     """`evaluate` in a forked worker process, so that running out of memory or crashing in C
     code costs this candidate only: it becomes a 'failed' row (or 'timeout' when the worker
     hangs past the trial timeout in code that no alarm can interrupt).
@@ -281,7 +286,7 @@ def evaluate_in_worker(family: Family, params: Mapping[str, Any], data: Task, pl
     try:
         result = isolation.call_in_worker(
             lambda: evaluate(family, params, data, plan, rung, context, meter, early_stopping_rounds,
-                             timeout, n_jobs),
+                             timeout, n_jobs, keep_model),
             timeout=_hard_deadline(timeout), memory_limit_gib=memory_limit_gib)
     except isolation.WorkerFailed as failure:
         result = Evaluation(status=failure.status, error=str(failure))
@@ -317,7 +322,8 @@ def _chunk_std(metric: Metric, y: np.ndarray, pred: np.ndarray, proba: np.ndarra
     return float(np.sqrt(np.mean(variances))) if variances else float("nan")
 
 
-def _evaluate_fold(family, params, data: Task, train, valid, context, meter, rounds, result: Evaluation):
+def _evaluate_fold(family, params, data: Task, train, valid, context, meter, rounds, result: Evaluation,
+                   keep_model: bool = False):
     from .text import split_params
 
     prep = make_preprocessor(family, data, params, context)
@@ -357,6 +363,10 @@ def _evaluate_fold(family, params, data: Task, train, valid, context, meter, rou
     finally:
         _add(result, meter.stop(token), time.perf_counter() - started, "predict")
     result.predicted_rows += len(valid)
+    if keep_model and (not classify or len(present) == data.n_classes):  # classes as the refit's: 0..k-1
+        from sklearn.pipeline import Pipeline
+
+        result.model = Pipeline([("prep", prep), ("model", model)])
     result.oof.append((proba if classify else pred).astype(np.float32))
     result.scores.append(data.metric.score(y_valid, pred, proba))
     return y_valid, pred, proba

@@ -163,8 +163,9 @@ class Journal:
             return  # its line is in the file already
         record = {"family": candidate.family, "rung": candidate.rung, "phase": candidate.phase,
                   "search_params": candidate.search_params,
-                  "evaluation": json_safe({k: v for k, v in dataclasses.asdict(candidate.evaluation).items()
-                                           if k != "oof"})}
+                  "evaluation": json_safe({f.name: getattr(candidate.evaluation, f.name)  # shallow: no model copy
+                                           for f in dataclasses.fields(candidate.evaluation)
+                                           if f.name not in ("oof", "model")})}
         if self.keep_predictions and candidate.evaluation.oof:
             record["oof"] = [_encode(fold) for fold in candidate.evaluation.oof]
         record = json.loads(json.dumps(record))  # as it reads back, so that its seal checks
@@ -228,7 +229,7 @@ def matches(source: Path, key: dict) -> bool:
 
 def _evaluation_fields(saved: dict) -> dict:
     """The Evaluation's fields from a journal line (JSON has no NaN: it wrote None)."""
-    fields = {f.name for f in dataclasses.fields(Evaluation)} - {"oof"}
+    fields = {f.name for f in dataclasses.fields(Evaluation)} - {"oof", "model"}
     values = {k: v for k, v in saved.items() if k in fields}
     if values.get("chunk_std", 0.0) is None:
         values["chunk_std"] = math.nan

@@ -143,6 +143,31 @@ class RungSteps:
                 return
             current = grown
 
+    def refit_skipped(self, chosen: Candidate) -> str | None:
+        """Why `chosen`'s own model, trained on its rung's rows, is kept as the fit instead of a
+        refit on all the rows; None when the refit is to run. The refit is one more step up in
+        rows, and pays as any step must: by more than `tol` per doubling of the energy spent
+        (`stopping.refit_asks`). What it would gain is read off the configuration's own last
+        step up (`stopping.refit_gain`): on a flat curve the held-out rows add little, and the
+        refit costs as much as the candidate again (fars: a third of the fit)."""
+        if chosen.evaluation.model is None or self.config.refit != "auto":
+            return None
+        below = self._same_config(chosen, chosen.rung - 1)
+        if below is None:  # e.g. a grown configuration: no curve of its own to read
+            return None
+        rows, rows_all = self.plan.rungs[chosen.rung], len(self.data.y)
+        gain = stopping.refit_gain(chosen.signed, below.signed, rows / self.plan.rungs[below.rung], rows_all / rows)
+        refit_joules = self._cost(chosen) * rows_all / rows
+        asked = stopping.refit_asks(self.noise_tol(), self.decision_joules, refit_joules)
+        if gain >= asked:
+            return None
+        measured = chosen.evaluation.fit_joules * rows_all / rows
+        return (f"Not refit on all {rows_all:,} rows: {chosen.family} gained {chosen.signed - below.signed:+.4f} from "
+                f"{self.plan.rungs[below.rung]:,} to {rows:,} rows, so the {rows_all - rows:,} held-out rows would add "
+                f"~{gain:.4f}, less than the {asked:.4f} the plateau rule asks for a refit's energy (~{measured:.0f} J); "
+                f"the model is the one trained on {rows:,} rows, whose held-out score is reported (`refit: always` "
+                "refits)")
+
     def _scaled_rounds(self, family: Family, params: dict, rung: int) -> dict:
         """More rows support more boosting rounds: the cap grows with the rung's rows, and
         early stopping on the validation rows still decides how many are used."""

@@ -36,6 +36,7 @@ class Job:
     early_stopping_rounds: int | None
     timeout: float | None = None
     n_jobs: int = 1
+    keep_model: bool = False  # return the fitted pipeline (Evaluation.model)
 
 
 @dataclass
@@ -71,10 +72,11 @@ class LocalRunner:
         if self.isolate and not on_gpu:  # CUDA does not survive a fork: GPU work stays here
             evaluation = evaluate_in_worker(job.family, job.params, self.data, self.plan, job.rung, job.context,
                                             meter, job.early_stopping_rounds, job.timeout, job.n_jobs,
-                                            self.memory_limit)
+                                            self.memory_limit, job.keep_model)
         else:
             evaluation = evaluate(job.family, job.params, self.data, self.plan, job.rung, job.context, meter,
-                                  job.early_stopping_rounds, timeout=job.timeout, n_jobs=job.n_jobs)
+                                  job.early_stopping_rounds, timeout=job.timeout, n_jobs=job.n_jobs,
+                                  keep_model=job.keep_model)
         return RunResult(evaluation)
 
     def cancel(self, handles) -> None:

@@ -84,6 +84,7 @@ class SearchResult:
     stop_detail: dict = field(default_factory=dict)  # the figures behind stop_reason (StopSearch.detail)
     whole_file_refit: Any = None  # cluster.refit.RefitFigures when the choice was refit on the whole file
     whole_file_note: str | None = None  # why it was not, when asked
+    trained_rows: int | None = None  # rows the final model was trained on (set at the refit)
     notes: list[str] = field(default_factory=list)  # what the search chose not to run, and why
 
     @property
@@ -335,8 +336,10 @@ class Search(RungSteps, TextSteps):
             pending.estimated_joules = fit_j + predict_j
         pending.replayed = self.journal.take(family.name, rung, params) if self.journal else None
         if pending.replayed is None:
+            # Above the first rung of a holdout split, the model may become the fit (`refit_skipped`).
+            keep = self.plan.mode == "holdout" and rung >= 1 and self.config.refit == "auto"
             pending.handle = self.runner.submit(Job(family, params, rung, context, rounds, self.config.trial_timeout,
-                                                    self.config.n_jobs))
+                                                    self.config.n_jobs, keep_model=keep))
         self.pending.append(pending)
 
     def _record(self, pending: _Pending, evaluation: Evaluation, placement: dict) -> Candidate:
@@ -368,6 +371,11 @@ class Search(RungSteps, TextSteps):
         candidate.cumulative_joules = self.joules
         candidate.co2_g = evaluation.joules * self.grams_per_joule
         self.candidates.append(candidate)
+        if evaluation.model is not None:  # only the leader's model can become the fit: free the rest
+            leader = self.best()
+            for other in self.candidates:
+                if other is not leader:
+                    other.evaluation.model = None
         if self.journal:
             self.journal.append(candidate)
         if rung == 0:

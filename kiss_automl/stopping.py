@@ -125,3 +125,29 @@ def promotion_seconds(seconds: float, seconds_below: float | None, rows_growth: 
     if seconds_below is not None and seconds_below > 0:
         growth = max(growth, seconds / seconds_below)
     return seconds * growth
+
+
+def refit_gain(score: float, score_below: float, rows_growth_below: float, rows_growth: float) -> float:
+    """Score a refit on `rows_growth` times the rows is expected to add, from the learning
+    curve's last step (`score_below` on `rows_growth_below` times fewer rows), extended in
+    doublings of rows: curves flatten, so a straight line in log-rows overestimates it if
+    anything. A curve that fell counts as flat.
+
+    >>> round(refit_gain(0.80, 0.79, rows_growth_below=4.0, rows_growth=1.15), 4)  # 0.005 per doubling
+    0.001
+    """
+    if rows_growth <= 1.0 or rows_growth_below <= 1.0:
+        return 0.0
+    per_doubling = max(0.0, score - score_below) / math.log2(rows_growth_below)
+    return per_doubling * math.log2(rows_growth)
+
+
+def refit_asks(tol: float, joules_spent: float, refit_joules: float) -> float:
+    """The gain the plateau rule asks of a refit: `tol` per doubling of the energy spent.
+
+    >>> refit_asks(0.004, joules_spent=100.0, refit_joules=100.0)
+    0.004
+    """
+    if joules_spent <= 0:
+        return 0.0  # nothing to weigh it against: any gain will do
+    return tol * math.log2((joules_spent + max(refit_joules, 0.0)) / joules_spent)

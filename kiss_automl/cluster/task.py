@@ -32,7 +32,7 @@ def run_candidate(job: Job, shared) -> RunResult:
     with threadpool_limits(limits=1), task_decided(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         evaluation = evaluate(job.family, job.params, data, plan, job.rung, job.context, meter,
-                              job.early_stopping_rounds, timeout=job.timeout, n_jobs=1)
+                              job.early_stopping_rounds, timeout=job.timeout, n_jobs=1, keep_model=job.keep_model)
     return RunResult(evaluation, {"host": socket.gethostname(), "worker": worker.address, "pid": os.getpid(),
                                   "method": meter.method, "scope": meter.scope, "started": started,
                                   "wall_s": time.perf_counter() - wall0})

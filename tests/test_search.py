@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 
 import numpy as np
 import pandas as pd
@@ -396,3 +397,77 @@ def test_a_promotion_expected_past_the_trial_timeout_is_not_started_and_a_note_s
                               for n in held.notes)
     assert held.selected.rung == 1
     assert outcome.notes[-len(held.notes):] == held.notes  # run.json's notes carry them
+
+
+def _line(n=6000, seed=1):
+    """A line: a few hundred rows already tell it all, so its learning curve is flat."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 4)), columns=list("abcd"))
+    return X, (2 * X.a + rng.normal(scale=0.1, size=n)).to_numpy()
+
+
+_RUNGS = dict(task="regression", cv="holdout", families=["lightgbm"], min_rung_rows=800, rung_factor=4,
+              max_trials=40, family_patience=2, promote_top=2, tol=0.002, noise_aware=True)
+
+
+@pytest.mark.parametrize("isolation", ["none", "process"])
+def test_where_the_curve_is_flat_the_choice_is_its_rungs_model_and_scores_as_reported(isolation):
+    from sklearn.metrics import r2_score
+
+    X, y = _line()
+    flat = {**_RUNGS, "tol": 0.01}  # its gain per doubling of rows (~0.002) is well under tol
+    outcome = _run(X, y, **flat, isolation=isolation)
+    result, chosen = outcome.result, outcome.result.selected
+    assert chosen.rung >= 1 and result.trained_rows == chosen.n_rows < len(y)
+    assert any(n.startswith(f"Not refit on all {len(y):,} rows") for n in outcome.notes)
+    assert outcome.summary["selected"]["trained_rows"] == chosen.n_rows
+    # The fit is that candidate's model: on its validation rows it scores what the row says.
+    valid = result.plan.splits[0][1]
+    assert math.isclose(r2_score(y[valid], outcome.model.predict(X.iloc[valid])), chosen.score, rel_tol=1e-6)
+    assert all(c.evaluation.model is None for c in result.candidates)  # none held after the fit
+
+    refit = _run(X, y, **flat, isolation=isolation, refit="always")
+    assert refit.result.trained_rows == len(y)
+    assert not any(n.startswith("Not refit") for n in refit.notes)
+
+
+def test_where_rows_still_pay_the_choice_is_refit_on_all_of_them():
+    """A steep curve: the choice is a grown configuration, or one whose last step up gained much."""
+    X, y = _steep()
+    outcome = _run(X, y, **_RUNGS)
+    assert outcome.result.selected.rung >= 1
+    assert outcome.result.trained_rows == len(y)
+    assert not any(n.startswith("Not refit") for n in outcome.notes)
+
+
+def test_the_refit_is_skipped_only_when_the_curve_says_the_held_out_rows_would_not_pay():
+    from types import SimpleNamespace
+
+    from kiss_automl.evaluation import Evaluation
+    from kiss_automl.rung_steps import RungSteps
+
+    def candidate(rung, signed, model="kept"):
+        return SimpleNamespace(rung=rung, signed=signed, family="lightgbm", n_rows=[1000, 4000][rung],
+                               evaluation=Evaluation(fit_joules=10.0, model=model))
+
+    below = candidate(0, 0.80)
+
+    def search(refit="auto", spent=10.0):
+        return SimpleNamespace(config=config.SearchConfig(refit=refit), plan=SimpleNamespace(rungs=(1000, 4000)),
+                               data=SimpleNamespace(y=np.zeros(5000)), decision_joules=spent,
+                               noise_tol=lambda: 0.004, _cost=lambda c: 10.0, _same_config=lambda c, rung: below)
+
+    # 0.004 per doubling of rows, 0.32 doublings more: ~0.0013, against 0.004 x log2(22.5 / 10) = 0.0047.
+    flat = candidate(1, 0.808)
+    note = RungSteps.refit_skipped(search(), flat)
+    assert note.startswith("Not refit on all 5,000 rows: lightgbm gained +0.0080 from 1,000 to 4,000 rows")
+    assert "~0.0013" in note and "0.0047" in note and "~12 J" in note
+    # Steeper (0.05 per doubling: ~0.016 more), or cheap beside what was spent: refit.
+    assert RungSteps.refit_skipped(search(), candidate(1, 0.90)) is None
+    assert RungSteps.refit_skipped(search(spent=10000.0), flat) is None
+    # Asked to refit, no model kept, or no curve of its own (a grown configuration): refit.
+    assert RungSteps.refit_skipped(search(refit="always"), flat) is None
+    assert RungSteps.refit_skipped(search(), candidate(1, 0.808, model=None)) is None
+    no_curve = search()
+    no_curve._same_config = lambda c, rung: None
+    assert RungSteps.refit_skipped(no_curve, flat) is None

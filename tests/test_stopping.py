@@ -1,7 +1,7 @@
 import math
 
 from kiss_automl.stopping import (Budgets, Point, best_at, budget_exhausted, doubling_gains, next_trial_overruns,
-                                  plateau_reached, promotion_seconds)
+                                  plateau_reached, promotion_seconds, refit_asks, refit_gain)
 
 
 def test_best_at_steps_through_the_curve():
@@ -58,3 +58,16 @@ def test_a_promotion_is_expected_to_grow_as_its_last_step_up_did_and_at_least_as
     assert promotion_seconds(10.0, 8.0, rows_growth=4.0) == 40.0  # a cheap last step: still 4x the rows
     assert promotion_seconds(10.0, None, rows_growth=4.0) == 40.0  # no step below: the rows alone
     assert promotion_seconds(10.0, 0.0, rows_growth=2.0) == 20.0
+
+
+def test_a_refit_is_expected_to_gain_what_the_curve_gained_per_doubling_of_rows():
+    # +0.01 over 4x the rows (2 doublings): 0.005 per doubling; 1.25x more rows is 0.32 doublings.
+    assert math.isclose(refit_gain(0.81, 0.80, rows_growth_below=4.0, rows_growth=1.25), 0.005 * math.log2(1.25))
+    assert refit_gain(0.79, 0.80, rows_growth_below=4.0, rows_growth=1.25) == 0.0  # a curve that fell: flat
+    assert refit_gain(0.81, 0.80, rows_growth_below=4.0, rows_growth=1.0) == 0.0  # no rows to add
+
+
+def test_a_refit_is_asked_tol_per_doubling_of_the_energy_spent():
+    assert refit_asks(0.004, joules_spent=100.0, refit_joules=100.0) == 0.004  # one doubling
+    assert math.isclose(refit_asks(0.004, joules_spent=100.0, refit_joules=300.0), 0.008)
+    assert refit_asks(0.004, joules_spent=0.0, refit_joules=5.0) == 0.0  # nothing spent to weigh it against

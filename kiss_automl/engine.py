@@ -219,6 +219,7 @@ def _select_and_refit(result: SearchResult, search: Search, typer: ColumnTyper, 
             result.trained_rows = result.whole_file_refit.rows
     elif kept is not None:  # the rows held out would not pay for a refit: the rung's model is the fit
         fitted, result.trained_rows = result.selected.evaluation.model, result.selected.n_rows
+        result.refit_skipped = True
         logging.getLogger("kiss_automl.search").info(kept)  # a note on what the search chose not to run
         result.notes.append(kept)
     else:
@@ -442,7 +443,7 @@ def _summary(result: SearchResult, refit_reading, refit_seconds: float, data: Ta
         "selected": {"family": selected.family, "params": selected.params, "score": selected.score,
                      "score_std": selected.score_std, "rung": selected.rung, "trial": selected.trial,
                      "member_families": [m.family for m in selected.members],
-                     "trained_rows": result.trained_rows},
+                     "trained_rows": result.trained_rows, "refit_skipped": result.refit_skipped},
         "energy": {
             "candidates_j": search_joules,
             # Replayed from a stopped fit's journal (--resume): spent by that process, not this one.

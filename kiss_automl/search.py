@@ -85,6 +85,7 @@ class SearchResult:
     whole_file_refit: Any = None  # cluster.refit.RefitFigures when the choice was refit on the whole file
     whole_file_note: str | None = None  # why it was not, when asked
     trained_rows: int | None = None  # rows the final model was trained on (set at the refit)
+    refit_skipped: bool = False  # the choice's rung model was kept: a refit would not pay
     notes: list[str] = field(default_factory=list)  # what the search chose not to run, and why
 
     @property

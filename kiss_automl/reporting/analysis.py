@@ -222,7 +222,11 @@ def energy_by_phase(record: FitRecord) -> list[Phase]:
         if record.run["stop_reason"] == "interrupted":
             what += ", and the candidate the interrupt stopped"
         phases.append(Phase("search loop", max(finite_or_zero(energy["search_j"]) - candidates, 0.0), what))
-    phases.append(Phase("refit", finite_or_zero(energy.get("refit_j")), "the selected model on all rows"))
+    selected = record.run.get("selected") or {}
+    refit_what = (f"none: the selected model as trained on {selected.get('trained_rows') or 0:,} rows (a refit "
+                  "would not have paid; see the notes)") if selected.get("refit_skipped") else \
+        "the selected model on all rows"
+    phases.append(Phase("refit", finite_or_zero(energy.get("refit_j")), refit_what))
     if energy.get("codecarbon_overhead_j") is not None:
         phases.append(Phase("codecarbon cross-check", finite_or_zero(energy["codecarbon_overhead_j"]),
                             "starting and stopping codecarbon's tracker (--cross-check)"))

@@ -28,6 +28,8 @@ def _summary(record: FitRecord) -> Section:
     selected = record.board[record.board["selected"]]
     chosen = selected.iloc[0] if len(selected) else best
     energy = run["energy"]
+    refit = ("no refit (the search's model was kept: see the notes)" if (run.get("selected") or {}).get("refit_skipped")
+             else f"the refit {format_joules(analysis.finite_or_zero(energy.get('refit_j')))}")
     rows = [
         ["Task", words.task_phrase(record)],
         ["Evaluation", words.evaluation_phrase(record)],
@@ -37,8 +39,7 @@ def _summary(record: FitRecord) -> Section:
         ["Settings", words.settings_phrase(record)],
         ["Stop", words.stop_sentence(record)],
         ["Energy", f"{format_joules(footprint.joules)} ({amount(footprint.kwh, 'kWh')}): {footprint.scope}; "
-                   f"the candidates {format_joules(analysis.finite_or_zero(energy.get('candidates_j')))}, "
-                   f"the refit {format_joules(analysis.finite_or_zero(energy.get('refit_j')))}"],
+                   f"the candidates {format_joules(analysis.finite_or_zero(energy.get('candidates_j')))}, {refit}"],
         ["CO2", f"{amount(footprint.grams, 'g CO2e')} at {footprint.g_per_kwh:.4g} gCO2e/kWh "
                 f"({footprint.place}) and PUE {footprint.pue:g}"],
         ["Time", duration(footprint.seconds)],

@@ -338,7 +338,10 @@ class Search(RungSteps, TextSteps):
         pending.replayed = self.journal.take(family.name, rung, params) if self.journal else None
         if pending.replayed is None:
             # Above the first rung of a holdout split, the model may become the fit (`refit_skipped`).
-            keep = self.plan.mode == "holdout" and rung >= 1 and self.config.refit == "auto"
+            # Not a forest's: its trees grow with the rows (unpruned), and sending one back from
+            # a worker process could cost more than its refit.
+            keep = self.plan.mode == "holdout" and rung >= 1 and self.config.refit == "auto" and \
+                family.group != "forest"
             pending.handle = self.runner.submit(Job(family, params, rung, context, rounds, self.config.trial_timeout,
                                                     self.config.n_jobs, keep_model=keep))
         self.pending.append(pending)

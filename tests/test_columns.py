@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import pickle
 
 import numpy as np
@@ -226,3 +227,15 @@ def test_dates_and_booleans_in_another_format_at_predict_time_are_noted(caplog):
     assert out["d__year"].isna().tolist() == [True, False] and out["b"].isna().tolist() == [True, False]
     assert "'d': 1 value(s) that are not dates in the fit's format" in caplog.text
     assert "'b': 1 value(s) that are not true/false values" in caplog.text
+
+
+def test_a_share_tested_per_distinct_value_equals_the_share_over_every_value():
+    from kiss_automl.columns import _share
+    from kiss_automl.data import parse_numbers
+
+    sample = pd.Series(["1,200", "x", "3.5", "x", "$4", "1,200", "", "7%"] * 50)
+    per_value = parse_numbers(sample).notna().mean()
+    assert _share(sample, lambda values: parse_numbers(values).notna()) == per_value == 0.625
+    as_string = sample.astype("string")
+    assert _share(as_string, lambda values: parse_numbers(values).notna()) == per_value
+    assert math.isnan(_share(sample.iloc[:0], lambda values: parse_numbers(values).notna()))

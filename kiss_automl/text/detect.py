@@ -24,6 +24,8 @@ _SAMPLE = 2000
 def looks_like_text(values: pd.Series) -> bool:
     """Whether a column of strings (missing values allowed) holds free text."""
     valid = values.dropna()
+    if valid.nunique() < MIN_DISTINCT:  # blanks left out below only lower it: never text
+        return False
     valid = valid[valid.str.strip() != ""]
     if len(valid) == 0:
         return False

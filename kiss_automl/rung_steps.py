@@ -42,7 +42,7 @@ class RungSteps:
         for rung in range(1, len(self.plan.rungs)):
             pool = sorted((c for c in self.candidates if c.rung == rung - 1 and c.ok),
                           key=lambda c: (-c.signed, c.trial))
-            best = distinct_configs(pool, keep)
+            best = distinct_configs(self._worth_their_cost(pool), keep)
             if not best or (rung > 1 and len(best) == 1 and not self._rows_paid(best[0])):
                 return
             chosen = self._within_reach(best)  # the leader goes on as before; only its trailers are cut
@@ -57,6 +57,20 @@ class RungSteps:
                 self._settle()
             self._drain()  # the next rung chooses from all of this one
             keep = max(1, keep // self.config.promote_eta)
+
+    def _worth_their_cost(self, pool: list[Candidate]) -> list[Candidate]:
+        """`pool` (best first) with the leader first and the others by their score less `tol`
+        per doubling of their cost over the cheapest's, as `_next_family` weighs families: the
+        next rung costs each about as its rows grow, so a trailer several times costlier than
+        another must lead it by more than the plateau rule's price of that energy."""
+        if len(pool) < 2:
+            return pool
+        cheapest = max(min(self._cost(c) for c in pool), 1e-12)
+
+        def worth(c: Candidate) -> float:
+            return c.signed - self.config.tol * math.log2(max(self._cost(c), 1e-12) / cheapest)
+
+        return [pool[0]] + sorted(pool[1:], key=lambda c: (-worth(c), c.trial))
 
     def _within_reach(self, chosen: list[Candidate]) -> list[Candidate]:
         """`chosen` (best first) less those more than PROMOTION_REACH_SE of the leader's standard

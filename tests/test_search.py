@@ -480,3 +480,46 @@ def test_a_forest_is_refit_even_on_a_flat_curve_its_model_grows_with_the_rows():
     assert outcome.result.selected.rung >= 1
     assert outcome.result.trained_rows == len(y)
     assert all(c.evaluation.model is None for c in outcome.result.candidates)
+
+
+def test_the_leader_goes_up_first_and_its_trailers_by_score_less_tol_per_doubling_of_cost():
+    from types import SimpleNamespace
+
+    from kiss_automl.rung_steps import RungSteps
+
+    costs = {1: 64.0, 2: 32.0, 3: 2.0, 4: 2.0}
+    search = SimpleNamespace(config=config.SearchConfig(tol=0.002), _cost=lambda c: costs[c.trial])
+
+    def candidate(trial, signed):
+        return SimpleNamespace(trial=trial, signed=signed)
+
+    # Trial 2 is 4 doublings costlier than the cheapest: 0.838 - 0.008 = 0.830 against trial 3's
+    # 0.835 and trial 4's 0.829. The leader goes first, however costly.
+    pool = [candidate(1, 0.840), candidate(2, 0.838), candidate(3, 0.835), candidate(4, 0.829)]
+    assert [c.trial for c in RungSteps._worth_their_cost(search, pool)] == [1, 3, 2, 4]
+    assert RungSteps._worth_their_cost(search, pool[:1]) == pool[:1]
+
+
+def test_on_a_real_search_the_trailers_promoted_are_those_worth_their_cost():
+    from kiss_automl.rung_steps import PROMOTION_REACH_SE, distinct_configs
+
+    X, y = _line()
+    tol, families = 0.01, ["baseline", "linear", "random_forest", "extra_trees", "lightgbm", "xgboost"]
+    outcome = _run(X, y, task="regression", cv="holdout", families=families, min_rung_rows=800, rung_factor=4,
+                   max_trials=None, family_patience=1, promote_top=2, tol=tol, noise_aware=True,
+                   always_probe=families)
+    candidates = outcome.result.candidates
+
+    def config_of(c):
+        return c.family, {k: v for k, v in c.search_params.items() if k != "n_estimators"}
+
+    rung0 = sorted((c for c in candidates if c.rung == 0 and c.ok), key=lambda c: (-c.signed, c.trial))
+    cheapest = min(c.estimated_joules for c in rung0)
+    worth = sorted(rung0[1:], key=lambda c: (-(c.signed - tol * math.log2(c.estimated_joules / cheapest)), c.trial))
+    chosen = distinct_configs([rung0[0]] + worth, 2)
+    by_score = distinct_configs(rung0, 2)
+    assert [config_of(c) for c in chosen] != [config_of(c) for c in by_score]  # the rule changes this search
+    reach = max(tol, PROMOTION_REACH_SE * rung0[0].standard_error)
+    expected = [config_of(c) for c in chosen if rung0[0].signed - c.signed <= reach]
+    promoted = [c for c in candidates if c.rung == 1 and c.phase == "promoted"]
+    assert [config_of(c) for c in promoted] == expected

@@ -493,11 +493,14 @@ def test_the_leader_goes_up_first_and_its_trailers_by_score_less_tol_per_doublin
     def candidate(trial, signed):
         return SimpleNamespace(trial=trial, signed=signed)
 
-    # Trial 2 is 4 doublings costlier than the cheapest: 0.838 - 0.008 = 0.830 against trial 3's
-    # 0.835 and trial 4's 0.829. The leader goes first, however costly.
+    # Trial 2 is 4 doublings costlier than the cheapest, 3 past the free one: 0.838 - 0.006 =
+    # 0.832 against trial 3's 0.835 and trial 4's 0.829. The leader goes first, however costly.
     pool = [candidate(1, 0.840), candidate(2, 0.838), candidate(3, 0.835), candidate(4, 0.829)]
     assert [c.trial for c in RungSteps._worth_their_cost(search, pool)] == [1, 3, 2, 4]
     assert RungSteps._worth_their_cost(search, pool[:1]) == pool[:1]
+    # Within one doubling of the cheapest, cost does not count: score alone orders them.
+    costs[2] = 4.0
+    assert [c.trial for c in RungSteps._worth_their_cost(search, pool)] == [1, 2, 3, 4]
 
 
 def test_on_a_real_search_the_trailers_promoted_are_those_worth_their_cost():
@@ -515,8 +518,12 @@ def test_on_a_real_search_the_trailers_promoted_are_those_worth_their_cost():
 
     rung0 = sorted((c for c in candidates if c.rung == 0 and c.ok), key=lambda c: (-c.signed, c.trial))
     cheapest = min(c.estimated_joules for c in rung0)
-    worth = sorted(rung0[1:], key=lambda c: (-(c.signed - tol * math.log2(c.estimated_joules / cheapest)), c.trial))
-    chosen = distinct_configs([rung0[0]] + worth, 2)
+
+    def worth(c):
+        return c.signed - tol * max(0.0, math.log2(c.estimated_joules / cheapest) - 1)
+
+    ranked = sorted(rung0[1:], key=lambda c: (-worth(c), c.trial))
+    chosen = distinct_configs([rung0[0]] + ranked, 2)
     by_score = distinct_configs(rung0, 2)
     assert [config_of(c) for c in chosen] != [config_of(c) for c in by_score]  # the rule changes this search
     reach = max(tol, PROMOTION_REACH_SE * rung0[0].standard_error)

@@ -89,7 +89,7 @@ def _run_options(verb: argparse.ArgumentParser, note: str = "") -> None:
     verb.add_argument("--quiet", action="store_true", help="no progress output" + note)
     verb.add_argument("--no-memory-check", action="store_true",
                       help="read a large CSV whole even where its fit is estimated not to fit in memory (the "
-                           "estimate is deliberately high: 4x the table, the peak measured on 1M rows)" + note)
+                           "estimate is deliberately high: 6x the table, above the peak measured on 1M rows)" + note)
     verb.add_argument("--scheduler", metavar="ADDRESS",
                       help="run the candidates on a Dask cluster: tcp://host:8786, or local:N for N worker "
                            "processes here (needs pip install 'kiss-automl[dask]')" + note)

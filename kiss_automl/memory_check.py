@@ -7,8 +7,8 @@ the file: its bytes per row, hence the file's rows, and pandas' bytes per row, h
 table; the fit's peak is a measured multiple of the table on top of the process itself.
 Beyond what is available, the message gives a `--sample-rows` that fits: searching on a
 representative sample is what this project recommends for data that large. The multiple is
-the largest peak measured, so the estimate errs high (a 600,000-row fit that stopped early
-peaked at 291 MiB against 518 MiB estimated): `--no-memory-check` overrides it.
+above the largest peak measured, so the estimate errs high (a 600,000-row fit that stopped
+early peaked at 291 MiB against 627 MiB estimated): `--no-memory-check` overrides it.
 """
 
 from __future__ import annotations
@@ -31,10 +31,11 @@ _GIB = 1 << 30
 CHECK_FROM_BYTES = 32 * _MIB
 HEAD_BYTES = 4 * _MIB  # of the decompressed file: a few ten thousand rows to size rows by
 # The fit's peak over pandas' size of the table: benchmarks/SCALE.md, 1,000,000 rows of fars
-# (240 bytes a row in pandas, a 229 MiB table), peaked at 1,155 MiB against 253 MiB at 1,000
-# rows: (1155 - 253) / 229 = 3.9. Reading (the parser's buffers), the typed copy, the
-# preprocessed matrix and the folds' slices of it make up the multiple.
-PEAK_PER_TABLE_BYTE = 4.0
+# (240 bytes a row in pandas, a 229 MiB table), peaked at 1,540 MiB against 254 MiB at 1,000
+# rows when a random forest went up every rung: (1540 - 254) / 229 = 5.6 (3.9 when an XGBoost
+# did). Reading (the parser's buffers), the typed copy, the preprocessed matrix, the folds'
+# slices of it and the model itself make up the multiple.
+PEAK_PER_TABLE_BYTE = 6.0
 BASE_BYTES = 300 * _MIB  # the process and its libraries before any data (253 MiB measured)
 
 

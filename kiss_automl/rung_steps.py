@@ -65,11 +65,11 @@ class RungSteps:
         """`pool` (best first) with the leader first and the others by their score less `tol`
         per doubling of their cost over twice the cheapest's: the next rung costs each about as
         its rows grow, so a trailer several times costlier than another must lead it by more
-        than the plateau rule's price of that energy. The first doubling is free: the fit forecast
-        built on the cost model came within 2x of the meter on 16 of 22 suite datasets
-        (benchmarks/ESTIMATE.md). A cost read on this
-        rung misses how early stopping grows a configuration's rounds on the next: a shallow
-        booster's can pass a deeper one's (benchmarks/SCALE.md, 100,000 rows)."""
+        than the plateau rule's price of that energy. The first doubling is free: the fit
+        forecast built on the cost model came within 2x of the meter on 16 of 22 suite datasets
+        (benchmarks/ESTIMATE.md). A cost read on this rung misses how early stopping grows a
+        configuration's rounds on the next: a shallow booster's can pass a deeper one's
+        (benchmarks/SCALE.md, 100,000 rows)."""
         if len(pool) < 2:
             return pool
         cheapest = max(min(self._cost(c) for c in pool), 1e-12)

@@ -187,6 +187,13 @@ def replayed_trials(record: FitRecord) -> set[int]:
     return set(trained.iloc[:count].astype(int))
 
 
+def rows_kept(record: FitRecord) -> int | None:
+    """The rows the chosen model was trained on when the search kept its rung's model instead
+    of a refit (run.json's `selected.refit_skipped`); None when it was refit."""
+    selected = record.run.get("selected") or {}
+    return selected.get("trained_rows") if selected.get("refit_skipped") else None
+
+
 def energy_by_phase(record: FitRecord) -> list[Phase]:
     """The fit's energy by phase, from start-up to the saved folder; phases a folder lacks are left out.
 
@@ -222,10 +229,9 @@ def energy_by_phase(record: FitRecord) -> list[Phase]:
         if record.run["stop_reason"] == "interrupted":
             what += ", and the candidate the interrupt stopped"
         phases.append(Phase("search loop", max(finite_or_zero(energy["search_j"]) - candidates, 0.0), what))
-    selected = record.run.get("selected") or {}
-    refit_what = (f"none: the selected model as trained on {selected.get('trained_rows') or 0:,} rows (a refit "
-                  "would not have paid; see the notes)") if selected.get("refit_skipped") else \
-        "the selected model on all rows"
+    kept = rows_kept(record)
+    refit_what = "the selected model on all rows" if kept is None else \
+        f"none: the selected model as trained on {kept:,} rows (a refit would not have paid; see the notes)"
     phases.append(Phase("refit", finite_or_zero(energy.get("refit_j")), refit_what))
     if energy.get("codecarbon_overhead_j") is not None:
         phases.append(Phase("codecarbon cross-check", finite_or_zero(energy["codecarbon_overhead_j"]),

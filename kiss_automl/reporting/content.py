@@ -28,8 +28,8 @@ def _summary(record: FitRecord) -> Section:
     selected = record.board[record.board["selected"]]
     chosen = selected.iloc[0] if len(selected) else best
     energy = run["energy"]
-    refit = ("no refit (the search's model was kept: see the notes)" if (run.get("selected") or {}).get("refit_skipped")
-             else f"the refit {format_joules(analysis.finite_or_zero(energy.get('refit_j')))}")
+    refit = (f"the refit {format_joules(analysis.finite_or_zero(energy.get('refit_j')))}"
+             if analysis.rows_kept(record) is None else "no refit (the search's model was kept: see the notes)")
     rows = [
         ["Task", words.task_phrase(record)],
         ["Evaluation", words.evaluation_phrase(record)],

@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+from .analysis import rows_kept
 from .folder import FitRecord
 from .numbers import duration, format_joules, score
 
@@ -31,9 +32,9 @@ def task_phrase(record: FitRecord) -> str:
             tried = " and ".join(t["family"] for t in rung)
             shape += (f", after {tried} {'were' if len(rung) > 1 else 'was'} tried on it less {held_out} "
                       f"to choose {'between them and ' if len(rung) > 1 else ''}the rounds")
-    selected = run.get("selected") or {}
-    if shape and selected.get("refit_skipped"):
-        shape += (f"; the chosen model trained on {selected['trained_rows']:,} of them, as the search judged it "
+    kept = rows_kept(record)
+    if shape and kept is not None:
+        shape += (f"; the chosen model trained on {kept:,} of them, as the search judged it "
                   "(a refit on all would not have paid)")
     target = f", target column '{data['target']}'" if data.get("target") else ""
     return f"{_TASKS.get(run['task'], run['task'])}{source}{shape}{target}"

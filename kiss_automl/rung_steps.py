@@ -45,7 +45,8 @@ class RungSteps:
         for rung in range(1, len(self.plan.rungs)):
             pool = sorted((c for c in self.candidates if c.rung == rung - 1 and c.ok),
                           key=lambda c: (-c.signed, c.trial))
-            best = distinct_configs(self._worth_their_cost(pool), keep)
+            growth = self.plan.rungs[rung] / self.plan.rungs[rung - 1]
+            best = distinct_configs(self._worth_their_cost(pool, growth), keep)
             if not best or (rung > 1 and len(best) == 1 and not self._rows_paid(best[0])):
                 return
             chosen = self._within_reach(best)  # the leader goes on as before; only its trailers are cut
@@ -61,24 +62,34 @@ class RungSteps:
             self._drain()  # the next rung chooses from all of this one
             keep = max(1, keep // self.config.promote_eta)
 
-    def _worth_their_cost(self, pool: list[Candidate]) -> list[Candidate]:
+    def _worth_their_cost(self, pool: list[Candidate], growth: float) -> list[Candidate]:
         """`pool` (best first) with the leader first and the others by their score less `tol`
-        per doubling of their cost over twice the cheapest's: the next rung costs each about as
-        its rows grow, so a trailer several times costlier than another must lead it by more
-        than the plateau rule's price of that energy. The first doubling is free: the fit
-        forecast built on the cost model came within 2x of the meter on 16 of 22 suite datasets
-        (benchmarks/ESTIMATE.md). A cost read on this rung misses how early stopping grows a
-        configuration's rounds on the next: a shallow booster's can pass a deeper one's
-        (benchmarks/SCALE.md, 100,000 rows)."""
+        per doubling of their cost on the next rung (`_cost_on_next_rung`, its rows `growth`
+        times these) over twice the cheapest's: a trailer several times costlier than another
+        must lead it by more than the plateau rule's price of that energy. The first doubling is
+        free: the fit forecast built on the cost model came within 2x of the meter on 16 of 22
+        suite datasets (benchmarks/ESTIMATE.md)."""
         if len(pool) < 2:
             return pool
-        cheapest = max(min(self._cost(c) for c in pool), 1e-12)
+        costs = {c.trial: max(self._cost_on_next_rung(c, growth), 1e-12) for c in pool}
+        cheapest = min(costs.values())
 
         def worth(c: Candidate) -> float:
-            doublings = math.log2(max(self._cost(c), 1e-12) / cheapest)
+            doublings = math.log2(costs[c.trial] / cheapest)
             return c.signed - self.config.tol * max(0.0, doublings - COST_DOUBLINGS_FREE)
 
         return [pool[0]] + sorted(pool[1:], key=lambda c: (-worth(c), c.trial))
+
+    def _cost_on_next_rung(self, candidate: Candidate, growth: float) -> float:
+        """`candidate`'s cost as the next rung will see it, against others of its rung: a
+        booster that early stopping did not stop had not found its number of rounds, and there
+        its cap grows with the rows (`_scaled_rounds`), so its rounds are counted to grow too.
+        On 100,000 rows an XGBoost of depth 3 that ran to its cap on 16,000 rows was promoted
+        as the cheaper one and needed 4x the rounds on all of them (benchmarks/SCALE.md)."""
+        family = self._family(candidate.family)
+        patience = self.config.early_stopping_rounds
+        capped = self.plan.mode == "holdout" and ran_to_its_cap(family, candidate, patience)
+        return self._cost(candidate) * (growth if capped else 1.0)
 
     def _within_reach(self, chosen: list[Candidate]) -> list[Candidate]:
         """`chosen` (best first) less those more than PROMOTION_REACH_SE of the leader's standard
@@ -199,6 +210,15 @@ class RungSteps:
             return params
         growth = self.plan.rungs[rung] / self.plan.rungs[rung - 1]  # search_params already grew before
         return {**params, family.rounds_param: int(min(MAX_PROMOTED_ROUNDS, params[family.rounds_param] * growth))}
+
+
+def ran_to_its_cap(family: Family, candidate: Candidate, patience: int) -> bool:
+    """Whether early stopping let `candidate` train all the rounds its configuration allowed:
+    its best round came within `patience` of the cap, so nothing stopped it."""
+    if family.early_stopping is None or family.rounds_param not in candidate.search_params:
+        return False
+    cap = candidate.search_params[family.rounds_param]
+    return candidate.params.get(family.rounds_param, cap) + patience > cap
 
 
 def _seconds(candidate: Candidate) -> float:

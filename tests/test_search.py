@@ -488,7 +488,8 @@ def test_the_leader_goes_up_first_and_its_trailers_by_score_less_tol_per_doublin
     from kiss_automl.rung_steps import RungSteps
 
     costs = {1: 64.0, 2: 32.0, 3: 2.0, 4: 2.0}
-    search = SimpleNamespace(config=config.SearchConfig(tol=0.002), _cost=lambda c: costs[c.trial])
+    search = SimpleNamespace(config=config.SearchConfig(tol=0.002),
+                             _cost_on_next_rung=lambda c, growth: costs[c.trial])
 
     def candidate(trial, signed):
         return SimpleNamespace(trial=trial, signed=signed)
@@ -496,15 +497,48 @@ def test_the_leader_goes_up_first_and_its_trailers_by_score_less_tol_per_doublin
     # Trial 2 is 4 doublings costlier than the cheapest, 3 past the free one: 0.838 - 0.006 =
     # 0.832 against trial 3's 0.835 and trial 4's 0.829. The leader goes first, however costly.
     pool = [candidate(1, 0.840), candidate(2, 0.838), candidate(3, 0.835), candidate(4, 0.829)]
-    assert [c.trial for c in RungSteps._worth_their_cost(search, pool)] == [1, 3, 2, 4]
-    assert RungSteps._worth_their_cost(search, pool[:1]) == pool[:1]
+    assert [c.trial for c in RungSteps._worth_their_cost(search, pool, 4.0)] == [1, 3, 2, 4]
+    assert RungSteps._worth_their_cost(search, pool[:1], 4.0) == pool[:1]
     # Within one doubling of the cheapest, cost does not count: score alone orders them.
     costs[2] = 4.0
-    assert [c.trial for c in RungSteps._worth_their_cost(search, pool)] == [1, 2, 3, 4]
+    assert [c.trial for c in RungSteps._worth_their_cost(search, pool, 4.0)] == [1, 2, 3, 4]
+
+
+def test_a_booster_that_ran_to_its_cap_is_costed_for_the_rounds_it_will_grow_on_the_next_rung():
+    from types import SimpleNamespace
+
+    from kiss_automl.families import REGISTRY
+    from kiss_automl.rung_steps import RungSteps, ran_to_its_cap
+
+    xgboost, forest = REGISTRY["xgboost"], REGISTRY["random_forest"]
+
+    def candidate(family, cap, used):
+        return SimpleNamespace(family=family.name, search_params={"n_estimators": cap},
+                               params={"n_estimators": used})
+
+    # Early stopping (patience 20) stopped the first; the second's best round was within 20 of
+    # its cap, so it trained them all; a forest has no early stopping and no rounds to grow.
+    stopped, capped = candidate(xgboost, 400, 123), candidate(xgboost, 128, 128)
+    assert not ran_to_its_cap(xgboost, stopped, 20)
+    assert ran_to_its_cap(xgboost, capped, 20)
+    assert ran_to_its_cap(xgboost, candidate(xgboost, 128, 109), 20)
+    assert not ran_to_its_cap(forest, candidate(forest, 64, 64), 20)
+
+    families = {"xgboost": xgboost, "random_forest": forest}
+
+    def search(mode):
+        return SimpleNamespace(config=config.SearchConfig(early_stopping_rounds=20), plan=SimpleNamespace(mode=mode),
+                               _family=families.get, _cost=lambda c: 5.0)
+
+    assert RungSteps._cost_on_next_rung(search("holdout"), capped, 4.0) == 20.0
+    assert RungSteps._cost_on_next_rung(search("holdout"), stopped, 4.0) == 5.0
+    # Cross-validation has no early stopping: every booster trains its cap, none is told apart.
+    assert RungSteps._cost_on_next_rung(search("cv"), capped, 4.0) == 5.0
 
 
 def test_on_a_real_search_the_trailers_promoted_are_those_worth_their_cost():
-    from kiss_automl.rung_steps import PROMOTION_REACH_SE, distinct_configs
+    from kiss_automl.families import REGISTRY
+    from kiss_automl.rung_steps import PROMOTION_REACH_SE, distinct_configs, ran_to_its_cap
 
     X, y = _line()
     tol, families = 0.01, ["baseline", "linear", "random_forest", "extra_trees", "lightgbm", "xgboost"]
@@ -517,10 +551,15 @@ def test_on_a_real_search_the_trailers_promoted_are_those_worth_their_cost():
         return c.family, {k: v for k, v in c.search_params.items() if k != "n_estimators"}
 
     rung0 = sorted((c for c in candidates if c.rung == 0 and c.ok), key=lambda c: (-c.signed, c.trial))
-    cheapest = min(c.estimated_joules for c in rung0)
+    growth = next(c.n_rows for c in candidates if c.rung == 1) / rung0[0].n_rows
+
+    def cost(c):  # a booster that trained to its cap is costed for 4x the rounds
+        return c.estimated_joules * (growth if ran_to_its_cap(REGISTRY[c.family], c, 20) else 1.0)
+
+    cheapest = min(cost(c) for c in rung0)
 
     def worth(c):
-        return c.signed - tol * max(0.0, math.log2(c.estimated_joules / cheapest) - 1)
+        return c.signed - tol * max(0.0, math.log2(cost(c) / cheapest) - 1)
 
     ranked = sorted(rung0[1:], key=lambda c: (-worth(c), c.trial))
     chosen = distinct_configs([rung0[0]] + ranked, 2)

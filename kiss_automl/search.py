@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 # An untried family is assumed to cost this many times the costliest family tried so far.
 UNPROBED_COST_FACTOR = 4.0
+# Draws asked of a family's study for one tuned proposal within one doubling of the energy
+# spent (`Search._ask`) before the family is set aside: TPE's asks cost milliseconds.
+MAX_PROPOSAL_DRAWS = 10
 
 
 @dataclass
@@ -254,14 +257,46 @@ class Search(RungSteps, TextSteps):
 
     def _trial(self, family: Family, phase: str) -> None:
         self._check_budgets()
-        study = self.studies[family.name]
-        trial = study.ask(dict(family.space(self.data.task)))
-        params = {**trial.params}
-        if self.text is not None:
-            params[TEXT_PARAM] = self.text.view if family.text_input != "none" else NO_TEXT
+        proposal = self._ask(family) if phase == "tuned" and self._starts_asked(family) else \
+            self._ask_once(family)
+        if proposal is None:
+            return
+        trial, params = proposal
         self._check_next_fits(family, params)
         self._submit(family, params, rung=0, phase=phase, trial=trial)
         self._settle()
+
+    def _starts_asked(self, family: Family) -> bool:
+        """Whether the study has asked all the family's start configurations (enqueued first,
+        they wait until asked); past them, proposals are the sampler's."""
+        from optuna.trial import TrialState
+
+        asked = self.studies[family.name].get_trials(deepcopy=False, states=(
+            TrialState.RUNNING, TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED))
+        return len(asked) >= len(family.start_configs(self.data.task))
+
+    def _ask_once(self, family: Family) -> tuple[Any, dict]:
+        trial = self.studies[family.name].ask(dict(family.space(self.data.task)))
+        params = {**trial.params}
+        if self.text is not None:
+            params[TEXT_PARAM] = self.text.view if family.text_input != "none" else NO_TEXT
+        return trial, params
+
+    def _ask(self, family: Family) -> tuple[Any, dict] | None:
+        """A tuned proposal (past the family's start configurations) that costs at most what the search has spent so far
+        (`stopping.within_one_doubling`): the plateau rule judges gains per doubling of energy,
+        and one draw that costs more bets several doublings before the rule can judge it. A
+        draw over that is told to its study as failed (never run, so TPE learns nothing from
+        it) and another is asked. A family whose draws all cost more is set aside."""
+        for _ in range(MAX_PROPOSAL_DRAWS):
+            trial, params = self._ask_once(family)
+            if stopping.within_one_doubling(self.decision_joules, self._estimate(family, params)):
+                return trial, params
+            self.studies[family.name].tell(trial, state=_failed_state())
+        logger.debug("%s set aside: %d draws each cost more than the %.3g J spent so far", family.name,
+                     MAX_PROPOSAL_DRAWS, self.decision_joules)
+        self.stale[family.name] = self.config.family_patience
+        return None
 
     def _settle(self) -> None:
         """Tell the oldest results until fewer than `window` candidates are in flight."""
@@ -333,8 +368,7 @@ class Search(RungSteps, TextSteps):
         self.on_event("candidate_start", family=family.name, rung=rung, phase=phase)
         pending = _Pending(family, params, rung, phase, trial)
         if self.window > 1:  # what the budgets count for candidates in flight (none when sequential)
-            fit_j, predict_j = cost_model.candidate_joules(family.name, params, self._shapes(family, rung))
-            pending.estimated_joules = fit_j + predict_j
+            pending.estimated_joules = self._estimate(family, params, rung)
         pending.replayed = self.journal.take(family.name, rung, params) if self.journal else None
         if pending.replayed is None:
             # Above the first rung of a holdout split, the model may become the fit (`refit_skipped`).
@@ -397,6 +431,13 @@ class Search(RungSteps, TextSteps):
         return [cost_model.Shape(min(self.plan.rungs[rung], len(train)), len(valid), self.columns, self.width,
                                  self.data.n_classes, patience) for train, valid in self.plan.splits]
 
+    def _estimate(self, family: Family, params: dict, rung: int = 0) -> float:
+        """The cost model's joules for a configuration before it runs (fit, predict, text)."""
+        shapes = self._shapes(family, rung)
+        fit_j, predict_j = cost_model.candidate_joules(family.name, params, shapes)
+        text_fit, text_predict = cost_model.text_joules(params.get(TEXT_PARAM), shapes, self.text_chars)
+        return fit_j + predict_j + text_fit + text_predict
+
     def _cost(self, candidate: Candidate) -> float:
         """The joules a decision reads: the cost model's (the same every run) or the meter's."""
         return candidate.estimated_joules if self.config.decision_energy == "estimated" else \
@@ -407,13 +448,12 @@ class Search(RungSteps, TextSteps):
         (once one candidate stands: the search must return a model)."""
         if self.best() is None or (self.budgets.joules is None and self.budgets.co2_g is None):
             return
-        fit_j, predict_j = cost_model.candidate_joules(family.name, params, self._shapes(family, 0))
+        expected = self._estimate(family, params)
         in_flight = sum(p.estimated_joules for p in self.pending)
-        reason = stopping.next_trial_overruns(self.budgets, self.joules + in_flight, fit_j + predict_j,
-                                              self.grams_per_joule)
+        reason = stopping.next_trial_overruns(self.budgets, self.joules + in_flight, expected, self.grams_per_joule)
         if reason:
-            raise StopSearch(reason, {**self._budget_detail(reason), "next_candidate_estimate_j": fit_j + predict_j,
-                                      "next_candidate_estimate_g": (fit_j + predict_j) * self.grams_per_joule,
+            raise StopSearch(reason, {**self._budget_detail(reason), "next_candidate_estimate_j": expected,
+                                      "next_candidate_estimate_g": expected * self.grams_per_joule,
                                       "next_family": family.name})
 
     def _check_budgets(self) -> None:

@@ -68,6 +68,16 @@ def plateau_detail(curve: Sequence[Point], tol: float, base_tol: float, patience
     return {"doublings": doublings, "tol": tol, "base_tol": base_tol}
 
 
+def within_one_doubling(spent_j: float, proposal_j: float) -> bool:
+    """Whether a proposal's estimated joules at most double the energy spent so far: the most
+    one candidate may bet before the plateau rule, which reads gains per doubling, can judge it.
+
+    >>> within_one_doubling(12.0, 2.9), within_one_doubling(12.0, 26.0)
+    (True, False)
+    """
+    return proposal_j <= spent_j
+
+
 @dataclass(frozen=True)
 class Budgets:
     """Hard limits; None means no limit."""

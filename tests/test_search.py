@@ -569,3 +569,40 @@ def test_on_a_real_search_the_trailers_promoted_are_those_worth_their_cost():
     expected = [config_of(c) for c in chosen if rung0[0].signed - c.signed <= reach]
     promoted = [c for c in candidates if c.rung == 1 and c.phase == "promoted"]
     assert [config_of(c) for c in promoted] == expected
+
+
+def _spent_before(candidates):
+    """Each tuned candidate with the estimated joules the search had spent before it."""
+    spent, out = 0.0, []
+    for c in candidates:
+        if c.phase == "tuned":
+            out.append((c, spent))
+        spent += c.estimated_joules
+    return out
+
+
+def test_a_tuned_proposal_costs_at_most_what_the_search_spent_before_it(credit, monkeypatch):
+    from kiss_automl import stopping
+
+    X, y = credit
+    settings = {"families": ["baseline", "xgboost"], "max_trials": 12, "family_patience": 12}
+    tuned = _spent_before(_run(X, _encoded(y), **settings).result.candidates)
+    assert len(tuned) >= 5
+    assert all(c.estimated_joules <= spent for c, spent in tuned)
+    # Without the bound, TPE's draws on this search do cost more than all spent before them.
+    monkeypatch.setattr(stopping, "within_one_doubling", lambda spent, proposal: True)
+    unbounded = _spent_before(_run(X, _encoded(y), **settings).result.candidates)
+    assert any(c.estimated_joules > spent for c, spent in unbounded)
+
+
+def test_a_family_whose_draws_all_cost_more_than_the_spend_is_set_aside(credit, monkeypatch):
+    from kiss_automl import stopping
+    from kiss_automl.families.boosted import XGB_STARTS
+
+    X, y = credit
+    monkeypatch.setattr(stopping, "within_one_doubling", lambda spent, proposal: False)
+    outcome = _run(X, _encoded(y), families=["baseline", "xgboost"], max_trials=12)
+    # Its start configurations still run (they are not draws); then nothing is left to try.
+    assert [c.search_params for c in outcome.result.candidates if c.family == "xgboost"] == \
+        [dict(start) for start in XGB_STARTS]
+    assert outcome.result.stop_reason == "search_exhausted"

@@ -1,7 +1,7 @@
 import math
 
 from kiss_automl.stopping import (Budgets, Point, best_at, budget_exhausted, doubling_gains, next_trial_overruns,
-                                  plateau_reached, promotion_seconds, refit_asks, refit_gain)
+                                  plateau_reached, promotion_seconds, refit_asks, refit_gain, within_one_doubling)
 
 
 def test_best_at_steps_through_the_curve():
@@ -71,3 +71,9 @@ def test_a_refit_is_asked_tol_per_doubling_of_the_energy_spent():
     assert refit_asks(0.004, joules_spent=100.0, refit_joules=100.0) == 0.004  # one doubling
     assert math.isclose(refit_asks(0.004, joules_spent=100.0, refit_joules=300.0), 0.008)
     assert refit_asks(0.004, joules_spent=0.0, refit_joules=5.0) == 0.0  # nothing spent to weigh it against
+
+
+def test_a_proposal_may_cost_at_most_what_was_spent_before_it():
+    assert within_one_doubling(12.0, 12.0) and within_one_doubling(12.0, 2.9)
+    assert not within_one_doubling(12.0, 12.5)
+    assert within_one_doubling(2e6, 1.9e6) and not within_one_doubling(2.0, 2.1)  # joules or megajoules alike

@@ -26,8 +26,18 @@ class BuildContext:
     device: str = "auto"
 
 
-# fit_with_validation(model, X_train, y_train, X_valid, y_valid, rounds) -> rounds actually used
-EarlyStopper = Callable[[Any, Any, Any, Any, Any, int], int]
+@dataclass(frozen=True)
+class Stopped:
+    """What early stopping settled: the rounds used and, where the library kept them, the
+    validation rows' predictions at that round, as ``predict_proba`` (classifiers) or
+    ``predict`` (regressors) would give them, so that they need not be predicted again."""
+
+    rounds: int
+    held_out: Any = None
+
+
+# fit_with_validation(model, X_train, y_train, X_valid, y_valid, rounds) -> Stopped
+EarlyStopper = Callable[[Any, Any, Any, Any, Any, int], Stopped]
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import numpy as np
 from optuna.distributions import FloatDistribution, IntDistribution
 
-from .base import BuildContext, Family
+from .base import BuildContext, Family, Stopped
 
 # Bounds keep a random proposal's energy within ~10x the defaults' (rounds, leaves).
 LGBM_SPACE = {
@@ -88,7 +89,7 @@ def build_lightgbm(params: dict, context: BuildContext):
     )
 
 
-def early_stop_lightgbm(model, X_train, y_train, X_valid, y_valid, rounds: int) -> int:
+def early_stop_lightgbm(model, X_train, y_train, X_valid, y_valid, rounds: int) -> Stopped:
     import inspect
 
     import lightgbm
@@ -98,8 +99,41 @@ def early_stop_lightgbm(model, X_train, y_train, X_valid, y_valid, rounds: int) 
         validation = {"eval_X": (X_valid,), "eval_y": (y_valid,)}
     else:
         validation = {"eval_set": [(X_valid, y_valid)]}
-    model.fit(X_train, y_train, **validation, callbacks=[lightgbm.early_stopping(rounds, verbose=False)])
-    return max(1, int(model.best_iteration_ or model.n_estimators))
+    keeper = _HeldOutAtBest(lightgbm.early_stopping(rounds, verbose=False))
+    model.fit(X_train, y_train, **validation, callbacks=[keeper])
+    held_out = keeper.held_out
+    if held_out is not None and isinstance(model, lightgbm.LGBMClassifier) and held_out.ndim == 1:
+        held_out = np.column_stack([1.0 - held_out, held_out])  # as predict_proba gives a binary task's
+    return Stopped(max(1, int(model.best_iteration_ or model.n_estimators)), held_out)
+
+
+class _HeldOutAtBest:
+    """LightGBM's early stopping, keeping the validation rows' predictions at the best round.
+
+    Boosting scores the validation rows at every round already; predicting them again after
+    the fit cost a quarter of a large search's candidates (connect-4: 238 of 902 J). When early
+    stopping ends the training, the rounds after the best are rolled back (which takes their
+    trees out of the validation scores too) and the booster's own validation predictions are
+    read: the model then holds the best round's trees, which are all that `predict` uses.
+    """
+
+    order = 30  # lightgbm.early_stopping's: run where it would
+
+    def __init__(self, stopper):
+        self.stopper = stopper
+        self.held_out = None
+
+    def __call__(self, env) -> None:
+        import lightgbm
+
+        try:
+            self.stopper(env)
+        except lightgbm.callback.EarlyStopException as stop:
+            for _ in range(env.iteration - stop.best_iteration):
+                env.model.rollback_one_iter()
+            # data 0 is the training set, 1 the validation rows; the buffer is reused: copy it.
+            self.held_out = np.array(env.model._Booster__inner_predict(data_idx=1), dtype=np.float64)
+            raise
 
 
 def build_xgboost(params: dict, context: BuildContext):
@@ -116,13 +150,13 @@ def build_xgboost(params: dict, context: BuildContext):
     )
 
 
-def early_stop_xgboost(model, X_train, y_train, X_valid, y_valid, rounds: int) -> int:
+def early_stop_xgboost(model, X_train, y_train, X_valid, y_valid, rounds: int) -> Stopped:
     model.set_params(early_stopping_rounds=rounds)
     model.fit(X_train, y_train, eval_set=[(X_valid, y_valid)], verbose=False)
     used = int(model.best_iteration) + 1
     # The refit has no validation rows: it must not look for them.
     model.set_params(early_stopping_rounds=None)
-    return used
+    return Stopped(used)
 
 
 LIGHTGBM = Family(

@@ -283,11 +283,12 @@ class Search(RungSteps, TextSteps):
         return trial, params
 
     def _ask(self, family: Family) -> tuple[Any, dict] | None:
-        """A tuned proposal (past the family's start configurations) that costs at most what the search has spent so far
-        (`stopping.within_one_doubling`): the plateau rule judges gains per doubling of energy,
-        and one draw that costs more bets several doublings before the rule can judge it. A
-        draw over that is told to its study as failed (never run, so TPE learns nothing from
-        it) and another is asked. A family whose draws all cost more is set aside."""
+        """A tuned proposal (past the family's start configurations) that costs at most what
+        the search has spent so far (`stopping.within_one_doubling`): the plateau rule judges
+        gains per doubling of energy, and one draw that costs more bets several doublings
+        before the rule can judge it. A draw over that is told to its study as failed (never
+        run, so TPE learns nothing from it) and another is asked. A family whose draws all
+        cost more is set aside."""
         for _ in range(MAX_PROPOSAL_DRAWS):
             trial, params = self._ask_once(family)
             if stopping.within_one_doubling(self.decision_joules, self._estimate(family, params)):
@@ -398,10 +399,7 @@ class Search(RungSteps, TextSteps):
             candidate.score_std = float(np.std(evaluation.scores)) if len(evaluation.scores) > 1 else \
                 evaluation.chunk_std
             candidate.signed = self.data.metric.signed(candidate.score)
-        shapes = self._shapes(family, rung)
-        fit_estimate, predict_estimate = cost_model.candidate_joules(family.name, candidate.params, shapes)
-        text_fit, text_predict = cost_model.text_joules(params.get(TEXT_PARAM), shapes, self.text_chars)
-        fit_estimate, predict_estimate = fit_estimate + text_fit, predict_estimate + text_predict
+        fit_estimate, predict_estimate = self._estimates(family, candidate.params, rung)
         candidate.estimated_joules = fit_estimate + predict_estimate
         candidate.estimated_predict_joules = predict_estimate
         self.joules += evaluation.joules
@@ -431,12 +429,16 @@ class Search(RungSteps, TextSteps):
         return [cost_model.Shape(min(self.plan.rungs[rung], len(train)), len(valid), self.columns, self.width,
                                  self.data.n_classes, patience) for train, valid in self.plan.splits]
 
-    def _estimate(self, family: Family, params: dict, rung: int = 0) -> float:
-        """The cost model's joules for a configuration before it runs (fit, predict, text)."""
+    def _estimates(self, family: Family, params: dict, rung: int = 0) -> tuple[float, float]:
+        """The cost model's fit and predict joules for a configuration at `rung`, its text's included."""
         shapes = self._shapes(family, rung)
         fit_j, predict_j = cost_model.candidate_joules(family.name, params, shapes)
         text_fit, text_predict = cost_model.text_joules(params.get(TEXT_PARAM), shapes, self.text_chars)
-        return fit_j + predict_j + text_fit + text_predict
+        return fit_j + text_fit, predict_j + text_predict
+
+    def _estimate(self, family: Family, params: dict, rung: int = 0) -> float:
+        """The cost model's joules for a configuration before it runs: what a decision reads."""
+        return sum(self._estimates(family, params, rung))
 
     def _cost(self, candidate: Candidate) -> float:
         """The joules a decision reads: the cost model's (the same every run) or the meter's."""

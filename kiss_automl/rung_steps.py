@@ -65,14 +65,16 @@ class RungSteps:
     def _worth_their_cost(self, pool: list[Candidate], growth: float) -> list[Candidate]:
         """`pool` (best first) with the leader first and the others by their score less `tol`
         per doubling of their cost on the next rung (`_cost_on_next_rung`, its rows `growth`
-        times these) over twice the cheapest's: a trailer several times costlier than another
-        must lead it by more than the plateau rule's price of that energy. The first doubling is
-        free: the fit forecast built on the cost model came within 2x of the meter on 16 of 22
-        suite datasets (benchmarks/ESTIMATE.md)."""
+        times these) over twice the cheapest's within reach of the leader (`promotion_reach`; a baseline
+        far behind is no yardstick): a trailer several times costlier than another must lead it
+        by more than the plateau rule's price of that energy. The first doubling is free: the
+        fit forecast built on the cost model came within 2x of the meter on 16 of 22 suite
+        datasets (benchmarks/ESTIMATE.md)."""
         if len(pool) < 2:
             return pool
         costs = {c.trial: max(self._cost_on_next_rung(c, growth), 1e-12) for c in pool}
-        cheapest = min(costs.values())
+        reach = promotion_reach(self.config.tol, pool[0])
+        cheapest = min(costs[c.trial] for c in pool if pool[0].signed - c.signed <= reach)
 
         def worth(c: Candidate) -> float:
             doublings = math.log2(costs[c.trial] / cheapest)
@@ -97,7 +99,7 @@ class RungSteps:
         if not chosen:
             return chosen
         leader = chosen[0]
-        reach = max(self.config.tol, PROMOTION_REACH_SE * leader.standard_error)
+        reach = promotion_reach(self.config.tol, leader)
         kept = [c for c in chosen if leader.signed - c.signed <= reach]
         if len(kept) < len(chosen):
             logger.debug("Not promoted, more than %.4g behind trial %d: %d configuration(s)", reach, leader.trial,
@@ -210,6 +212,11 @@ class RungSteps:
             return params
         growth = self.plan.rungs[rung] / self.plan.rungs[rung - 1]  # search_params already grew before
         return {**params, family.rounds_param: int(min(MAX_PROMOTED_ROUNDS, params[family.rounds_param] * growth))}
+
+
+def promotion_reach(tol: float, leader: Candidate) -> float:
+    """How far behind its rung's leader a configuration may be and still go up."""
+    return max(tol, PROMOTION_REACH_SE * leader.standard_error)
 
 
 def ran_to_its_cap(family: Family, candidate: Candidate, patience: int) -> bool:

@@ -491,8 +491,8 @@ def test_the_leader_goes_up_first_and_its_trailers_by_score_less_tol_per_doublin
     search = SimpleNamespace(config=config.SearchConfig(tol=0.002),
                              _cost_on_next_rung=lambda c, growth: costs[c.trial])
 
-    def candidate(trial, signed):
-        return SimpleNamespace(trial=trial, signed=signed)
+    def candidate(trial, signed):  # a leader's error so wide that every trailer is within reach
+        return SimpleNamespace(trial=trial, signed=signed, standard_error=1.0)
 
     # Trial 2 is 4 doublings costlier than the cheapest, 3 past the free one: 0.838 - 0.006 =
     # 0.832 against trial 3's 0.835 and trial 4's 0.829. The leader goes first, however costly.
@@ -502,6 +502,29 @@ def test_the_leader_goes_up_first_and_its_trailers_by_score_less_tol_per_doublin
     # Within one doubling of the cheapest, cost does not count: score alone orders them.
     costs[2] = 4.0
     assert [c.trial for c in RungSteps._worth_their_cost(search, pool, 4.0)] == [1, 2, 3, 4]
+
+
+def test_a_trailer_is_priced_against_the_cheapest_within_reach_of_the_leader_not_a_baseline_far_behind():
+    from types import SimpleNamespace
+
+    from kiss_automl.rung_steps import RungSteps
+
+    costs = {1: 64.0, 2: 4.0, 3: 2.0, 5: 0.01}
+
+    def candidate(trial, signed, standard_error=0.0):
+        return SimpleNamespace(trial=trial, signed=signed, standard_error=standard_error)
+
+    def order(reach):  # the reach is 3 standard errors of the leader's score
+        search = SimpleNamespace(config=config.SearchConfig(tol=0.002),
+                                 _cost_on_next_rung=lambda c, growth: costs[c.trial])
+        pool = [candidate(1, 0.840, reach / 3), candidate(2, 0.8365), candidate(3, 0.835), candidate(5, 0.700)]
+        return [c.trial for c in RungSteps._worth_their_cost(search, pool, 4.0)]
+
+    # Trial 2 costs one doubling over trial 3, the cheapest within reach: free, so its score
+    # ranks it. Priced against the baseline far behind (trial 5), it would pay for that
+    # doubling too and fall behind trial 3.
+    assert order(reach=0.05) == [1, 2, 3, 5]
+    assert order(reach=1.0) == [1, 3, 2, 5]
 
 
 def test_a_booster_that_ran_to_its_cap_is_costed_for_the_rounds_it_will_grow_on_the_next_rung():
@@ -556,7 +579,8 @@ def test_on_a_real_search_the_trailers_promoted_are_those_worth_their_cost():
     def cost(c):  # a booster that trained to its cap is costed for 4x the rounds
         return c.estimated_joules * (growth if ran_to_its_cap(REGISTRY[c.family], c, 20) else 1.0)
 
-    cheapest = min(cost(c) for c in rung0)
+    reach = max(tol, PROMOTION_REACH_SE * rung0[0].standard_error)
+    cheapest = min(cost(c) for c in rung0 if rung0[0].signed - c.signed <= reach)
 
     def worth(c):
         return c.signed - tol * max(0.0, math.log2(cost(c) / cheapest) - 1)
@@ -565,7 +589,6 @@ def test_on_a_real_search_the_trailers_promoted_are_those_worth_their_cost():
     chosen = distinct_configs([rung0[0]] + ranked, 2)
     by_score = distinct_configs(rung0, 2)
     assert [config_of(c) for c in chosen] != [config_of(c) for c in by_score]  # the rule changes this search
-    reach = max(tol, PROMOTION_REACH_SE * rung0[0].standard_error)
     expected = [config_of(c) for c in chosen if rung0[0].signed - c.signed <= reach]
     promoted = [c for c in candidates if c.rung == 1 and c.phase == "promoted"]
     assert [config_of(c) for c in promoted] == expected

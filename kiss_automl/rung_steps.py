@@ -65,11 +65,11 @@ class RungSteps:
     def _worth_their_cost(self, pool: list[Candidate], growth: float) -> list[Candidate]:
         """`pool` (best first) with the leader first and the others by their score less `tol`
         per doubling of their cost on the next rung (`_cost_on_next_rung`, its rows `growth`
-        times these) over twice the cheapest's within reach of the leader (`promotion_reach`; a baseline
-        far behind is no yardstick): a trailer several times costlier than another must lead it
-        by more than the plateau rule's price of that energy. The first doubling is free: the
-        fit forecast built on the cost model came within 2x of the meter on 16 of 22 suite
-        datasets (benchmarks/ESTIMATE.md)."""
+        times these) over twice the cheapest's within reach of the leader (`promotion_reach`;
+        a baseline far behind is no yardstick): a trailer several times costlier than another
+        must lead it by more than the plateau rule's price of that energy. The first doubling
+        is free: the fit forecast built on the cost model came within 2x of the meter on 16 of
+        22 suite datasets (benchmarks/ESTIMATE.md)."""
         if len(pool) < 2:
             return pool
         costs = {c.trial: max(self._cost_on_next_rung(c, growth), 1e-12) for c in pool}

@@ -99,7 +99,7 @@ def early_stop_lightgbm(model, X_train, y_train, X_valid, y_valid, rounds: int) 
         validation = {"eval_X": (X_valid,), "eval_y": (y_valid,)}
     else:
         validation = {"eval_set": [(X_valid, y_valid)]}
-    keeper = _HeldOutAtBest(lightgbm.early_stopping(rounds, verbose=False))
+    keeper = _HeldOutAtBest(lightgbm.early_stopping(rounds, verbose=False), lightgbm.callback.EarlyStopException)
     model.fit(X_train, y_train, **validation, callbacks=[keeper])
     held_out = keeper.held_out
     if held_out is not None and isinstance(model, lightgbm.LGBMClassifier) and held_out.ndim == 1:
@@ -119,16 +119,14 @@ class _HeldOutAtBest:
 
     order = 30  # lightgbm.early_stopping's: run where it would
 
-    def __init__(self, stopper):
-        self.stopper = stopper
+    def __init__(self, stopper, stop_exception: type[Exception]):
+        self.stopper, self.stop_exception = stopper, stop_exception
         self.held_out = None
 
-    def __call__(self, env) -> None:
-        import lightgbm
-
+    def __call__(self, env) -> None:  # after every boosting round: nothing but the stopper's check
         try:
             self.stopper(env)
-        except lightgbm.callback.EarlyStopException as stop:
+        except self.stop_exception as stop:
             for _ in range(env.iteration - stop.best_iteration):
                 env.model.rollback_one_iter()
             # data 0 is the training set, 1 the validation rows; the buffer is reused: copy it.

@@ -265,20 +265,29 @@ def test_a_lost_scheduler_stops_with_what_finished_and_resume_continues(dask_req
     assert run["stop_reason"] == "max_trials" and run["n_replayed"] == 3 and run["n_candidates"] == 8
 
 
-def test_an_interrupt_cancels_the_tasks_and_writes_the_output(dask_required, tmp_path):
+@pytest.mark.parametrize("terminal", [False, True], ids=["SIGTERM to the fit", "Ctrl-C to its process group"])
+def test_an_interrupt_cancels_the_tasks_and_writes_the_output(dask_required, tmp_path, terminal):
+    """SIGTERM to the fit alone, or SIGINT to its whole process group as a terminal's Ctrl-C
+    sends it, which reaches the local workers too: they leave it to the driver, without a
+    traceback each."""
     out = tmp_path / "run"
     journal = tmp_path / ".run.journal.jsonl"
     exe = str(Path(sys.executable).parent / "kiss-automl")
     process = subprocess.Popen([exe, "fit", str(DATASETS / "car.csv"), "--target", "class", "--out", str(out),
                                 "--config", "thorough", "--scheduler", "local:2", "--quiet"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               # a background shell starts its children ignoring SIGINT; a terminal does not
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None and \
             (not journal.exists() or len(journal.read_text().splitlines()) < 4):
         time.sleep(0.2)
     assert process.poll() is None, process.communicate()
     sent = time.time()
-    process.send_signal(signal.SIGTERM)  # as Ctrl-C (a background shell ignores SIGINT for its children)
+    if terminal:
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert time.time() - sent < 30 and process.returncode == 130, stderr
     assert "Traceback" not in stderr

@@ -1,7 +1,8 @@
 """Past one machine: the same search with candidates as tasks on a Dask cluster (the `dask`
 extra). The driver keeps the study (search.py); this package connects (connect.py), runs
-candidates as tasks (runner.py, task.py), measures them on their workers (worker_meter.py)
-and adds up what the cluster cost (accounting.py). Importing it does not import dask.
+candidates as tasks (runner.py, task.py), measures them on their workers (worker_meter.py),
+adds up what the cluster cost (accounting.py) and sets up a local cluster's workers
+(worker_setup.py). Importing it does not import dask.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def _local(workers: int, memory_limit_gib: float | None) -> Connection:
     with dask.config.set(settings):
         cluster = distributed.LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-            worker_dashboard_address=None, silence_logs=logging.ERROR, env=env,
+            worker_dashboard_address=None, silence_logs=logging.ERROR, env=env, preload=[f"{__package__}.worker_setup"],
             memory_limit=f"{memory_limit_gib}GiB" if memory_limit_gib else "auto")
         client = distributed.Client(cluster, set_as_default=False)
     logger.info("Started a local Dask cluster of %d worker process(es) (pid %d)", workers, os.getpid())

@@ -76,9 +76,9 @@ def grow_xgboost(params: Mapping[str, Any]) -> dict | None:
 
 
 def build_lightgbm(params: dict, context: BuildContext):
-    import lightgbm
+    from .lightgbm_models import LGBMClassifier, LGBMRegressor  # a large model predicts a block of rounds at a time
 
-    cls = lightgbm.LGBMRegressor if context.task == "regression" else lightgbm.LGBMClassifier
+    cls = LGBMRegressor if context.task == "regression" else LGBMClassifier
     params = {**LGBM_STARTS[0], **params}
     return cls(
         **params,

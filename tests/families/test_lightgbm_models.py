@@ -16,7 +16,7 @@ PARAMS = {"n_estimators": 40, "num_leaves": 15, "learning_rate": 0.1, "n_jobs": 
 
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
-    """Blocks of 3 rounds (48 leaves a round at most: 3 classes of 15), so 40 rounds take 14 blocks."""
+    """Blocks of 3 rounds for 3 classes of 15-leaf trees (10 rounds for one), so 40 rounds take 14 blocks (4)."""
     monkeypatch.setattr(lightgbm_models, "LEAVES_PER_BLOCK", 150)
 
 
@@ -94,7 +94,7 @@ def test_the_search_builds_them_and_a_saved_model_keeps_them(tmp_path):
     assert type(fitted) is LGBMClassifier
     typed = pipeline.named_steps["typer"].transform(X_test)
     prepared = pipeline.named_steps["model"].named_steps["prep"].transform(typed)
+    every_round = fitted.booster_.current_iteration()  # an option: LightGBM's own predict
     np.testing.assert_allclose(pipeline.predict_proba(X_test),
-                               lightgbm.LGBMClassifier.predict_proba(fitted, prepared, raw_score=False, pred_leaf=False,
-                                                                     num_iteration=fitted.booster_.current_iteration()),
+                               lightgbm.LGBMClassifier.predict_proba(fitted, prepared, num_iteration=every_round),
                                rtol=0, atol=1e-12)

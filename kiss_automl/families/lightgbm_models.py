@@ -24,11 +24,12 @@ _OBJECTIVES = ("binary", "multiclass", "regression")
 class _BlockedPrediction:
     """The raw scores of a large model's plain predict, summed over blocks of rounds."""
 
-    def _blocked_raw_scores(self, X, asked: dict) -> np.ndarray | None:
+    def _blocked_raw_scores(self, X, args: tuple, options: dict) -> np.ndarray | None:
         """None when LightGBM's own predict is as good or is what was asked for: an option
-        beyond the plain predict, another objective, few rows, or a model within one block."""
-        plain = not any(asked.values())
-        if not plain or self.objective_ not in _OBJECTIVES or getattr(X, "shape", (0,))[0] < MIN_ROWS:
+        beyond the plain predict (each option's default is falsy: False, 0, None), another
+        objective, few rows, or a model within one block."""
+        if args or any(options.values()) or self.objective_ not in _OBJECTIVES or \
+                getattr(X, "shape", (0,))[0] < MIN_ROWS:
             return None
         booster = self.booster_
         if booster.params.get("sigmoid", 1.0) != 1.0:
@@ -48,16 +49,10 @@ class _BlockedPrediction:
 
 
 class LGBMClassifier(_BlockedPrediction, lightgbm.LGBMClassifier):
-    def predict_proba(self, X, raw_score=False, start_iteration=0, num_iteration=None, pred_leaf=False,
-                      pred_contrib=False, validate_features=False, **kwargs):
-        raw = self._blocked_raw_scores(X, {"raw_score": raw_score, "start_iteration": start_iteration,
-                                           "num_iteration": num_iteration is not None, "pred_leaf": pred_leaf,
-                                           "pred_contrib": pred_contrib, "validate_features": validate_features,
-                                           **kwargs})
+    def predict_proba(self, X, *args, **options):
+        raw = self._blocked_raw_scores(X, args, options)
         if raw is None:
-            return super().predict_proba(X, raw_score=raw_score, start_iteration=start_iteration,
-                                         num_iteration=num_iteration, pred_leaf=pred_leaf, pred_contrib=pred_contrib,
-                                         validate_features=validate_features, **kwargs)
+            return super().predict_proba(X, *args, **options)
         if raw.ndim == 2:  # multiclass: softmax, as LightGBM computes it
             exp = np.exp(raw - raw.max(axis=1, keepdims=True))
             return exp / exp.sum(axis=1, keepdims=True)
@@ -66,14 +61,7 @@ class LGBMClassifier(_BlockedPrediction, lightgbm.LGBMClassifier):
 
 
 class LGBMRegressor(_BlockedPrediction, lightgbm.LGBMRegressor):
-    def predict(self, X, raw_score=False, start_iteration=0, num_iteration=None, pred_leaf=False,
-                pred_contrib=False, validate_features=False, **kwargs):
-        raw = self._blocked_raw_scores(X, {"raw_score": raw_score, "start_iteration": start_iteration,
-                                           "num_iteration": num_iteration is not None, "pred_leaf": pred_leaf,
-                                           "pred_contrib": pred_contrib, "validate_features": validate_features,
-                                           **kwargs})
-        if raw is None:
-            return super().predict(X, raw_score=raw_score, start_iteration=start_iteration,
-                                   num_iteration=num_iteration, pred_leaf=pred_leaf, pred_contrib=pred_contrib,
-                                   validate_features=validate_features, **kwargs)
-        return raw  # regression's objective has no transform
+    def predict(self, X, *args, **options):
+        raw = self._blocked_raw_scores(X, args, options)
+        # regression's objective has no transform: the raw score is the prediction
+        return super().predict(X, *args, **options) if raw is None else raw

@@ -40,6 +40,7 @@ def _booster_rows(model) -> int:
 
 def test_a_lightgbm_choice_is_refit_on_every_row_of_the_file(dask_required, tmp_path, capsys):
     from kiss_automl import persist
+    from kiss_automl.families.lightgbm_models import LGBMClassifier
 
     out = tmp_path / "run"
     assert _fit(CREDIT, out, _yaml(tmp_path, ["lightgbm"])) == 0
@@ -55,6 +56,7 @@ def test_a_lightgbm_choice_is_refit_on_every_row_of_the_file(dask_required, tmp_
     assert "The whole file's rung (trained on it less held-out rows): lightgbm " in printed
     model = persist.load(out)[0]
     assert _booster_rows(model) == 690  # not the sample's 300
+    assert type(model.named_steps["model"].named_steps["model"]) is LGBMClassifier  # a large one predicts by blocks
     # The saved model predicts without a cluster, on the file's own columns.
     frame = pd.read_csv(CREDIT)
     proba = model.predict_proba(frame.drop(columns=["class"]))

@@ -295,7 +295,12 @@ def _train(client, family_name: str, local, X, y):
         params.pop("n_jobs", None)  # each worker trains with its own threads
         trainer = (DaskLGBMClassifier if classify else DaskLGBMRegressor)(**params, client=client)
         with contextlib.redirect_stdout(io.StringIO()):  # its "Finding random open ports" print
-            return trainer.fit(X, y).to_local()
+            trained = trainer.fit(X, y).to_local()
+        # As `local`'s class, the search's, which predicts a large model a block of rounds at a
+        # time (families/lightgbm_models.py); to_local() gives LightGBM's own.
+        model = type(local).__new__(type(local))
+        model.__dict__.update(trained.__dict__)
+        return model
     if family_name == "xgboost":
         import xgboost
         from xgboost import dask as xgb_dask

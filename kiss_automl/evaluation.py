@@ -363,10 +363,10 @@ def _evaluate_fold(family, params, data: Task, train, valid, context, meter, rou
 
     # With the validation predictions in hand, only a sample is predicted: what a row costs to
     # predict (the leaderboard's inference energy) is still measured, on the model's own code path.
-    predicted = valid if held_out is None else valid[:PREDICT_SAMPLE_ROWS]
+    predicted = X_valid if held_out is None else X_valid.iloc[:PREDICT_SAMPLE_ROWS]
     token, started = meter.start(), time.perf_counter()
     try:
-        Xv = prep.transform(data.X.iloc[predicted])
+        Xv = prep.transform(predicted)
         scores = model.predict_proba(Xv) if classify else model.predict(Xv)
     finally:
         _add(result, meter.stop(token), time.perf_counter() - started, "predict")

@@ -79,29 +79,6 @@ def test_a_fit_on_a_local_cluster_measures_every_candidate_on_its_worker(dask_re
     assert main(["predict", str(local2), CREDIT, "--output", str(tmp_path / "p.csv")]) == 0
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
-def test_local_workers_start_with_the_drivers_imports_unless_memory_is_limited(dask_required, monkeypatch):
-    """local:N forks its workers on Linux: they hold what the driver imported before the cluster
-    started (a spawned worker imports Dask, scikit-learn and the boosters anew, ~7 J each here).
-    A module only this process holds stands for those imports: a spawned worker cannot have it.
-    With a memory limit they are spawned: Dask would count the pages a fork shares against it."""
-    import types
-
-    from kiss_automl.cluster.connect import connect
-
-    def first_worker(memory_limit_gib):
-        connection = connect("local:1", memory_limit_gib)
-        try:
-            [figures] = connection.client.run(lambda: (os.getppid(), "kiss_fork_probe" in sys.modules)).values()
-        finally:
-            connection.close()
-        return figures
-
-    monkeypatch.setitem(sys.modules, "kiss_fork_probe", types.ModuleType("kiss_fork_probe"))
-    assert first_worker(None) == (os.getpid(), True)
-    assert first_worker(4.0) == (os.getpid(), False)
-
-
 def test_a_trial_budget_repeats_the_leaderboard_across_worker_counts(dask_required, local2, tmp_path):
     """The proposals depend on the window of candidates in flight, not on the workers or on
     which task ends first: local:1 and this process, with the same window, repeat local:2."""

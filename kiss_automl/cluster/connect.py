@@ -8,7 +8,6 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .. import isolation
 from ..errors import KissError, one_line
 
 logger = logging.getLogger(__name__)
@@ -76,17 +75,12 @@ def _local(workers: int, memory_limit_gib: float | None) -> Connection:
 
     # A candidate whose worker dies is a failed row at once, not retried on the next worker
     # (the scheduler's default, 3 retries, would let one bad candidate kill four workers).
-    settings: dict[str, Any] = {"distributed.scheduler.allowed-failures": 0}
-    if isolation.available() and not memory_limit_gib:
-        # Workers forked from this process start with what it has imported (Dask, scikit-learn,
-        # the boosters): ~0.2 CPU-s each, where a spawned one imports it all again, ~1.7 CPU-s
-        # (7 J) measured here, as much as a small data set's whole search. Safe under the
-        # engine's one-thread OpenMP limit (isolation.py). Not with a memory limit: a forked
-        # worker's resident size, which Dask holds to the limit, counts the pages it shares
-        # with this process. A worker that the nanny restarts later is spawned, Dask's default.
-        settings["distributed.worker.multiprocessing-method"] = "fork"
-    # One OpenMP/BLAS thread in a spawned worker from its first import (a forked one inherits
-    # the engine's limit): parallelism is across candidates.
+    settings = {"distributed.scheduler.allowed-failures": 0}
+    # Workers are spawned (Dask's default), not forked from this process: a fork would start
+    # them with its imports (~7 J less per worker here), but also with its threads' locks and
+    # its open sockets, and a CI run hung in lightgbm.dask's port setup with forked workers
+    # (benchmarks/CLUSTER.md, "Workers forked from the driver": reverted).
+    # One OpenMP/BLAS thread per worker from its first import: parallelism is across candidates.
     env = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     env["OMP_WAIT_POLICY"] = "passive"
     with dask.config.set(settings):

@@ -3,9 +3,10 @@ different sizes: wall time, total energy (driver and workers), best score. Write
 
 Each fit is `kiss-automl fit` in its own process, the same command a user runs, so start-up,
 reading and the cluster's own start are counted. Total energy is run.json's `process_j`: the
-fit process's CPU-seconds and its reaped children's (a local cluster's workers are its
-children) at this machine's watts per core; `cluster.total_j` (driver + worker processes, as
-measured during the fit) is shown beside it as a check.
+fit process's CPU-seconds and its reaped children's (a local cluster's workers, forked from a
+server process that the fit starts and reaps) at this machine's watts per core;
+`cluster.total_j` (driver + worker processes, as measured during the fit) is shown beside it
+as a check.
 
     python benchmarks/cluster.py                       # the five datasets, seed 0
     python benchmarks/cluster.py --datasets credit-approval --out /tmp/cluster-check.md
@@ -102,9 +103,10 @@ def main(argv=None) -> int:
             f"`local:2` wall time <= {TARGETS['wall_ratio']}x the sequential's; total energy <= "
             f"{TARGETS['energy_ratio']}x; best score the same within its standard error.\n\n"
             "Total J is run.json's `process_j`: the fit process's CPU-seconds and those of its reaped children "
-            "(the local cluster's scheduler runs in the process, its workers are its children) at this machine's "
-            "watts per core. Idle J is the workers' processes less the candidates they ran: start-up, Dask's "
-            "messages, waiting. The window of candidates in flight is the workers' count, so `local:1` proposes "
+            "(the local cluster's scheduler runs in the process; its workers are forked from a server process "
+            "that the fit starts and reaps, kiss_automl/cluster/forkserver.py) at this machine's watts per core. "
+            "Idle J is the workers' processes less the candidates they ran: start-up, Dask's messages, waiting; "
+            "the server's imports, made once for all workers, are in Total J only. The window of candidates in flight is the workers' count, so `local:1` proposes "
             "as the sequential search does and `local:2` differently: scores may differ within noise.\n\n"
             + table(results, rows) + "\n")
     Path(args.out).write_text(text, encoding="utf-8")

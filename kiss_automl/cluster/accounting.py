@@ -59,7 +59,8 @@ def summarize(figures: dict, candidates: Iterable, driver_watts_per_core: float,
         "workers_idle_j": max(workers_j - measured_j, 0.0) if workers_j is not None else None,
         "lost_tasks_j": lost_j,
         "total_j": driver_j + on_workers_j + lost_j,
-        # local:N workers are this process's children: once reaped, the fit's own meter
-        # (the CPU-time model's reaped children, or RAPL's whole machine) holds them already.
+        # local:N workers are this process's children, or its forkserver's (forkserver.py): once
+        # reaped, the fit's own meter (the CPU-time model's reaped children, or RAPL's whole
+        # machine) holds them already.
         "workers_in_fit_meter": figures["local"],
     }

@@ -13,6 +13,8 @@ from ..errors import KissError, one_line
 logger = logging.getLogger(__name__)
 EXTRA = "pip install 'kiss-automl[dask]'"
 CONNECT_TIMEOUT_S = 20
+# One OpenMP/BLAS thread per local worker from its first import: parallelism is across candidates.
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_WAIT_POLICY": "passive"}
 
 
 def require() -> None:
@@ -28,7 +30,8 @@ class Connection:
     client: Any
     address: str
     owned_client: bool  # made here: closed here
-    local_cluster: Any = None  # started here (local:N): its processes are this fit's children
+    local_cluster: Any = None  # started here (local:N): its workers are this fit's (grand)children
+    forkserver: bool = False  # its workers forked from a server started for it (forkserver.py)
 
     def close(self) -> None:
         import contextlib
@@ -43,6 +46,10 @@ class Connection:
         with contextlib.suppress(Exception):
             if self.local_cluster is not None:
                 self.local_cluster.close(timeout=10)
+        if self.forkserver:
+            from . import forkserver
+
+            forkserver.stop()
 
 
 def _drop_reconnect_noise(record: logging.LogRecord) -> bool:
@@ -73,21 +80,31 @@ def _local(workers: int, memory_limit_gib: float | None) -> Connection:
     import dask
     import distributed
 
+    from . import forkserver
+
     # A candidate whose worker dies is a failed row at once, not retried on the next worker
     # (the scheduler's default, 3 retries, would let one bad candidate kill four workers).
     settings = {"distributed.scheduler.allowed-failures": 0}
-    # Workers are spawned (Dask's default), not forked from this process: a fork would start
-    # them with its imports (~7 J less per worker here), but also with its threads' locks and
-    # its open sockets, and a CI run hung in lightgbm.dask's port setup with forked workers
-    # (benchmarks/CLUSTER.md, "Workers forked from the driver": reverted).
-    # One OpenMP/BLAS thread per worker from its first import: parallelism is across candidates.
-    env = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    env["OMP_WAIT_POLICY"] = "passive"
+    # Workers forked from a server that imported what they need once (forkserver.py), not each
+    # spawned to import it again; never forked from this process: a fork would start them with
+    # its threads' locks and open sockets, and a CI run hung in lightgbm.dask's port setup with
+    # such workers (benchmarks/CLUSTER.md, "Workers forked from the driver": reverted).
+    forked = forkserver.claim()
+    if forked:
+        settings[forkserver.METHOD_KEY] = "forkserver"
     with dask.config.set(settings):
-        cluster = distributed.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-            worker_dashboard_address=None, silence_logs=logging.ERROR, env=env, preload=[f"{__package__}.worker_setup"],
-            memory_limit=f"{memory_limit_gib}GiB" if memory_limit_gib else "auto")
+        if forked:
+            forkserver.use()
+        try:
+            cluster = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                worker_dashboard_address=None, silence_logs=logging.ERROR, env=dict(WORKER_ENV),
+                preload=[f"{__package__}.worker_setup"],
+                memory_limit=f"{memory_limit_gib}GiB" if memory_limit_gib else "auto")
+        except BaseException:
+            if forked:
+                forkserver.stop()
+            raise
         client = distributed.Client(cluster, set_as_default=False)
     logger.info("Started a local Dask cluster of %d worker process(es) (pid %d)", workers, os.getpid())
-    return Connection(client, cluster.scheduler_address, owned_client=True, local_cluster=cluster)
+    return Connection(client, cluster.scheduler_address, owned_client=True, local_cluster=cluster, forkserver=forked)

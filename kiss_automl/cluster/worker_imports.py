@@ -1,0 +1,37 @@
+"""Imported once, by the server that a `local:N` cluster's workers are forked from
+(forkserver.py): what a worker needs to run candidates, so that no worker imports it again.
+
+The imports are made lean (lean_imports.py), as in the `kiss-automl` command: the server and
+its workers are this fit's processes alone. A worker forked from it ends with `os._exit`, so
+no collection walks these objects at its exit either.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .connect import WORKER_ENV
+
+# Read by OpenMP, OpenBLAS and MKL when they load, which is here, not in a worker forked later.
+os.environ.update(WORKER_ENV)
+
+# Libraries that only a GPU family or text embeddings use cost more to import than most fits
+# spend in them: a worker that needs them imports them itself.
+NOT_PRELOADED = frozenset({"torch", "sentence_transformers"})
+
+
+def _preload() -> None:
+    from ..families import REGISTRY
+    from ..lean_imports import import_with_gc_paused, skip_scipy_docstring_parsing
+
+    skip_scipy_docstring_parsing()
+    modules = ["distributed", f"{__package__}.task", f"{__package__}.worker_setup", "kiss_automl.engine",
+               "kiss_automl.families.lightgbm_models", "sklearn.pipeline"]
+    modules += [m for family in REGISTRY.values() for m in family.imports if m not in NOT_PRELOADED]
+    import_with_gc_paused(dict.fromkeys(modules))
+
+
+try:
+    _preload()
+except Exception:  # noqa: BLE001 - a module that fails here fails again, with its reason, where a worker needs it
+    pass

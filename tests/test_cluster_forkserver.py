@@ -1,0 +1,70 @@
+"""A `local:N` cluster's workers forked from a server started for it (cluster/forkserver.py),
+on a real LocalCluster on loopback: where the workers come from, what they have imported,
+and that every CPU-second they burned reaches this process's reaped children once closed."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import sys
+import time
+
+from kiss_automl.cluster import forkserver
+from kiss_automl.cluster.connect import connect
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _busy(seconds: float) -> float:
+    """Burn CPU on the worker; its process's CPU-seconds so far."""
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return time.process_time()
+
+
+def _worker_facts() -> dict:
+    return {"parent": os.getppid(), "sklearn": "sklearn.ensemble" in sys.modules, "lightgbm": "lightgbm" in sys.modules,
+            "omp": os.environ.get("OMP_NUM_THREADS")}
+
+
+def test_workers_come_from_the_server_and_are_counted_once_it_is_stopped(dask_required):
+    children_before = _children_cpu_s()
+    connection = connect("local:2")
+    try:
+        assert connection.forkserver
+        server_pid = forkserver._server()._forkserver_pid
+        facts = list(connection.client.run(_worker_facts).values())
+        assert len(facts) == 2
+        # Forked from the server, which imported what a candidate needs; never from this process.
+        assert all(f["parent"] == server_pid != os.getpid() for f in facts)
+        assert all(f["sklearn"] and f["lightgbm"] and f["omp"] == "1" for f in facts)
+        workers_cpu_s = sum(connection.client.run(_busy, 0.5).values())
+    finally:
+        connection.close()
+    assert forkserver._server()._forkserver_pid is None  # stopped and reaped with the cluster
+    # The workers are the server's children: reaped by it, and it by this process, so the fit's
+    # meter (this process's reaped children) holds every CPU-second they burned.
+    assert _children_cpu_s() - children_before >= workers_cpu_s
+
+
+def test_a_server_someone_else_runs_is_left_alone_and_the_workers_are_spawned(dask_required):
+    context = multiprocessing.get_context("forkserver")
+    theirs = context.Process(target=time.sleep, args=(0,))
+    theirs.start()
+    theirs.join()
+    server_pid = forkserver._server()._forkserver_pid
+    assert server_pid is not None
+    connection = connect("local:1")
+    try:
+        assert not connection.forkserver
+        assert [f["parent"] for f in connection.client.run(_worker_facts).values()] == [os.getpid()]
+    finally:
+        connection.close()
+        assert forkserver._server()._forkserver_pid == server_pid  # still theirs, still running
+        forkserver.stop()
+

@@ -15,7 +15,7 @@ from .connect import WORKER_ENV
 # Read by OpenMP, OpenBLAS and MKL when they load, which is here, not in a worker forked later.
 os.environ.update(WORKER_ENV)
 
-# Libraries that only a GPU family or text embeddings use cost more to import than most fits
+# Libraries that only the MLP family or text embeddings use cost more to import than most fits
 # spend in them: a worker that needs them imports them itself.
 NOT_PRELOADED = frozenset({"torch", "sentence_transformers"})
 

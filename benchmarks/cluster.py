@@ -106,8 +106,9 @@ def main(argv=None) -> int:
             "(the local cluster's scheduler runs in the process; its workers are forked from a server process "
             "that the fit starts and reaps, kiss_automl/cluster/forkserver.py) at this machine's watts per core. "
             "Idle J is the workers' processes less the candidates they ran: start-up, Dask's messages, waiting; "
-            "the server's imports, made once for all workers, are in Total J only. The window of candidates in flight is the workers' count, so `local:1` proposes "
-            "as the sequential search does and `local:2` differently: scores may differ within noise.\n\n"
+            "the server's imports, made once for all workers, are in Total J only. The window of candidates in "
+            "flight is the workers' count, so `local:1` proposes as the sequential search does and `local:2` "
+            "differently: scores may differ within noise.\n\n"
             + table(results, rows) + "\n")
     Path(args.out).write_text(text, encoding="utf-8")
     print(f"Wrote {args.out}")

@@ -35,7 +35,7 @@ def _server():
     return getattr(forkserver, "_forkserver", None)
 
 
-_claim = threading.Lock()
+_claim_lock = threading.Lock()
 _claimed = False
 
 
@@ -44,7 +44,7 @@ def claim() -> bool:
     server can be stopped, and none runs or is about to (another fit in this process)."""
     global _claimed
     server = _server()
-    with _claim:
+    with _claim_lock:
         free = ("forkserver" in multiprocessing.get_all_start_methods() and server is not None
                 and callable(getattr(server, "_stop", None)) and getattr(server, "_forkserver_pid", 0) is None)
         if free and not _claimed:

@@ -153,17 +153,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging(quiet=getattr(args, "quiet", False))
     try:
-        if args.verb in ("fit", "predict"):
-            _lean_imports(args.verb)
         if args.verb == "fit":
-            from .commands import fit_command
-
-            return fit_command(args)
+            return _fit(args)
         if args.verb == "estimate":
             from .estimating.command import estimate_command
 
             return estimate_command(args)
         if args.verb == "predict":
+            _lean_imports(args.verb)
             from .commands import predict_command
 
             return predict_command(args)
@@ -184,6 +181,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kiss-automl: interrupted", file=sys.stderr)
         return 130
+
+
+def _fit(args: argparse.Namespace) -> int:
+    warmed = False
+    if _local_cluster_asked(args):
+        from .cluster import forkserver
+
+        # The server its workers fork from imports on the other core while this process
+        # imports and reads the CSV: the cluster then starts ~1 s sooner (benchmarks/CLUSTER.md).
+        warmed = forkserver.warm()
+    try:
+        _lean_imports(args.verb)
+        from .commands import fit_command
+
+        return fit_command(args)
+    finally:
+        if warmed:
+            forkserver.stop()  # a no-op once the cluster has closed: it stopped the server
+
+
+def _local_cluster_asked(args: argparse.Namespace) -> bool:
+    """Whether this fit will start a `local:N` cluster (--scheduler, else the config's); a
+    config that cannot be read is reported where the fit reads it."""
+    scheduler = args.scheduler
+    if scheduler is None and args.config is not None:
+        from .config import load
+
+        try:
+            scheduler = load(args.config).scheduler
+        except (KissError, OSError):
+            return False
+    return isinstance(scheduler, str) and scheduler.strip().startswith("local:")
 
 
 # What each verb imports anyway, imported up front with the garbage collector paused.

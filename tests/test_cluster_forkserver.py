@@ -1,6 +1,7 @@
 """A `local:N` cluster's workers forked from a server started for it (cluster/forkserver.py),
 on a real LocalCluster on loopback: where the workers come from, what they have imported,
-and that every CPU-second they burned reaches this process's reaped children once closed."""
+that every CPU-second they burned reaches this process's reaped children once closed, and a
+server started ahead of its cluster (`warm`, the `fit` command's)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import os
 import sys
 import time
 
+import pytest
+
+from kiss_automl.cli import main
 from kiss_automl.cluster import forkserver
 from kiss_automl.cluster.connect import connect
 from kiss_automl.energy.cputime import _children_cpu_seconds as _children_cpu_s  # what the fit's meter reads
@@ -62,3 +66,40 @@ def test_a_server_someone_else_runs_is_left_alone_and_the_workers_are_spawned(da
         connection.close()
         assert forkserver._server()._forkserver_pid == server_pid  # still theirs, still running
         forkserver.stop()
+
+
+def test_a_server_warmed_ahead_is_the_one_the_cluster_forks_from(dask_required):
+    assert forkserver.warm()
+    server_pid = forkserver._server()._forkserver_pid
+    assert server_pid is not None
+    connection = connect("local:2")
+    try:
+        assert connection.forkserver
+        assert all(f["parent"] == server_pid for f in connection.client.run(_worker_facts).values())
+    finally:
+        connection.close()
+    assert forkserver._server()._forkserver_pid is None
+    assert forkserver.claim()  # the next cluster may start one again
+    forkserver.stop()
+
+
+def test_a_warmed_server_no_cluster_took_is_stopped_and_reaped(dask_required):
+    assert forkserver.warm()
+    server_pid = forkserver._server()._forkserver_pid
+    started = time.perf_counter()
+    forkserver.stop()  # mid-import, as when the fit's CSV is refused
+    assert time.perf_counter() - started < forkserver.STOP_TIMEOUT_S
+    assert forkserver._server()._forkserver_pid is None
+    with pytest.raises(ProcessLookupError):  # reaped, not a zombie
+        os.kill(server_pid, 0)
+
+
+def test_a_refused_csv_on_a_local_cluster_leaves_no_server_running(dask_required, tmp_path, capsys):
+    csv = tmp_path / "empty.csv"
+    csv.write_text("a,b\n")
+    out = tmp_path / "run"
+    assert main(["fit", str(csv), "--target", "b", "--scheduler", "local:2", "--out", str(out)]) == 2
+    assert "no data rows" in capsys.readouterr().err
+    assert forkserver._server()._forkserver_pid is None and not out.exists()
+    assert forkserver.claim()
+    forkserver.stop()

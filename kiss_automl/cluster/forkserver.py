@@ -12,12 +12,15 @@ the cluster closes, so the fit's meter (the CPU-time model counts reaped childre
 holds every worker as it did when they were spawned.
 
 The server is one per process (multiprocessing's). One already running is someone else's:
-then the workers are spawned and it is left alone.
+then the workers are spawned and it is left alone, unless this fit started it ahead of its
+cluster (`warm`): the `fit` command does so before it imports and reads its CSV, so that the
+server's imports run on another core meanwhile, not while the cluster starts.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import multiprocessing
 import os
 import signal
@@ -37,14 +40,19 @@ def _server():
 
 _claim_lock = threading.Lock()
 _claimed = False
+_warm = False  # started by `warm`, for the first cluster to claim
 
 
 def claim() -> bool:
-    """True, once, when this cluster may start the server: the platform forks, this Python's
-    server can be stopped, and none runs or is about to (another fit in this process)."""
-    global _claimed
+    """True, once, when this cluster may start the server (or use the one `warm` started): the
+    platform forks, this Python's server can be stopped, and none runs or is about to
+    (another fit in this process)."""
+    global _claimed, _warm
     server = _server()
     with _claim_lock:
+        if _warm:
+            _warm = False
+            return True
         free = ("forkserver" in multiprocessing.get_all_start_methods() and server is not None
                 and callable(getattr(server, "_stop", None)) and getattr(server, "_forkserver_pid", 0) is None)
         if free and not _claimed:
@@ -62,15 +70,37 @@ def use() -> None:
     get_mp_context().set_forkserver_preload([PRELOAD])
 
 
+def warm() -> bool:
+    """Start the server now, ahead of the `local:N` cluster that will fork its workers from it
+    (the next `claim` takes it): its imports (~1 CPU-s) then run on another core while this
+    process imports and reads its data. False, starting nothing, where `claim` would refuse or
+    Dask is not installed. `stop` ends it if no cluster took it (the fit failed before)."""
+    global _warm
+    if importlib.util.find_spec("distributed") is None or not claim():
+        return False
+    try:
+        multiprocessing.get_context("forkserver").set_forkserver_preload([PRELOAD])
+        _server().ensure_running()
+    except Exception:  # noqa: BLE001 - the cluster then starts the server itself, or spawns
+        stop()
+        return False
+    _warm = True
+    return True
+
+
 def stop() -> None:
     """Stop the server once its workers have ended, and reap it (see the module's doc); the
-    next cluster may then claim one."""
-    global _claimed
+    next cluster may then claim one. A server that no cluster took has no workers: it is
+    terminated at once, even mid-import."""
+    global _claimed, _warm
     server = _server()
     pid = getattr(server, "_forkserver_pid", None)
-    _claimed = False
+    unused, _claimed, _warm = _warm, False, False
     if pid is None:
         return
+    if unused:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
     stopper = threading.Thread(target=server._stop, name="kiss-automl-forkserver-stop", daemon=True)
     stopper.start()
     stopper.join(STOP_TIMEOUT_S)

@@ -31,6 +31,10 @@ def _worker_facts() -> dict:
             "omp": os.environ.get("OMP_NUM_THREADS")}
 
 
+def _housekeeping(dask_worker) -> dict:
+    return {"callbacks": sorted(dask_worker.periodic_callbacks), "tick_s": dask_worker._tick_interval}
+
+
 def test_workers_come_from_the_server_and_are_counted_once_it_is_stopped(dask_required):
     children_before = _children_cpu_s()
     connection = connect("local:2")
@@ -42,6 +46,9 @@ def test_workers_come_from_the_server_and_are_counted_once_it_is_stopped(dask_re
         # Forked from the server, which imported what a candidate needs; never from this process.
         assert all(f["parent"] == server_pid != os.getpid() for f in facts)
         assert all(f["sklearn"] and f["lightgbm"] and f["omp"] == "1" for f in facts)
+        # No profiler sampling every 10 ms, nor a 20 ms tick, in a fit's own cluster (connect.py).
+        for chores in connection.client.run(_housekeeping).values():
+            assert "profile" not in chores["callbacks"] and chores["tick_s"] >= 0.5
         workers_cpu_s = sum(connection.client.run(_busy, 0.5).values())
     finally:
         connection.close()

@@ -15,6 +15,14 @@ EXTRA = "pip install 'kiss-automl[dask]'"
 CONNECT_TIMEOUT_S = 20
 # One OpenMP/BLAS thread per local worker from its first import: parallelism is across candidates.
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_WAIT_POLICY": "passive"}
+# Dask's housekeeping in a `local:N` cluster's scheduler and workers, set for this fit only:
+# the statistical profiler samples every thread's stack each 10 ms, the event loop's tick
+# runs every 20 ms and the system monitor every 500 ms, in every process, for a dashboard
+# that a fit's cluster does not serve. The nanny's memory monitor (100 ms), which enforces
+# `memory_limit`, is left as it is.
+QUIET_HOUSEKEEPING = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "500ms",
+                      "distributed.admin.system-monitor.interval": "2s",
+                      "distributed.admin.system-monitor.disk": False}
 
 
 def require() -> None:
@@ -84,7 +92,7 @@ def _local(workers: int, memory_limit_gib: float | None) -> Connection:
 
     # A candidate whose worker dies is a failed row at once, not retried on the next worker
     # (the scheduler's default, 3 retries, would let one bad candidate kill four workers).
-    settings = {"distributed.scheduler.allowed-failures": 0}
+    settings = {"distributed.scheduler.allowed-failures": 0, **QUIET_HOUSEKEEPING}
     # Workers forked from a server that imported what they need once (forkserver.py), not each
     # spawned to import it again; never forked from this process: a fork would start them with
     # its threads' locks and open sockets, and a CI run hung in lightgbm.dask's port setup with

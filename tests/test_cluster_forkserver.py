@@ -1,18 +1,22 @@
 """A `local:N` cluster's workers forked from a server started for it (cluster/forkserver.py),
 on a real LocalCluster on loopback: where the workers come from, what they have imported,
 that every CPU-second they burned reaches this process's reaped children once closed, and a
-server started ahead of its cluster (`warm`, the `fit` command's)."""
+server started ahead of its cluster (`warm`, the `fit` command's); a Ctrl-C as the cluster
+starts is held, then the cluster closed."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import time
 
 import pytest
 
 from kiss_automl.cli import main
+from kiss_automl.cluster import connect as connect_module
 from kiss_automl.cluster import forkserver
 from kiss_automl.cluster.connect import connect
 from kiss_automl.energy.cputime import _children_cpu_seconds as _children_cpu_s  # what the fit's meter reads
@@ -110,3 +114,35 @@ def test_a_refused_csv_on_a_local_cluster_leaves_no_server_running(dask_required
     assert forkserver._server()._forkserver_pid is None and not out.exists()
     assert forkserver.claim()
     forkserver.stop()
+
+
+def test_a_ctrl_c_while_the_cluster_starts_is_held_until_the_start_is_over():
+    before = signal.getsignal(signal.SIGINT)
+    with connect_module._interrupts_held() as interrupted:
+        os.kill(os.getpid(), signal.SIGINT)  # no KeyboardInterrupt in here, mid-start
+        time.sleep(0.05)
+        assert interrupted()
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+@contextlib.contextmanager
+def _interrupted_as_it_starts():
+    yield lambda: True  # as if a Ctrl-C had come while the cluster started
+
+
+def test_a_cluster_interrupted_as_it_started_is_closed_and_the_interrupt_raised(dask_required, monkeypatch):
+    import distributed
+
+    started = []
+    real = distributed.LocalCluster
+
+    def local_cluster(*args, **kwargs):
+        started.append(real(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(distributed, "LocalCluster", local_cluster)
+    monkeypatch.setattr(connect_module, "_interrupts_held", _interrupted_as_it_starts)
+    with pytest.raises(KeyboardInterrupt):
+        connect("local:1")
+    assert started and started[0].status.name == "closed"
+    assert forkserver._server()._forkserver_pid is None

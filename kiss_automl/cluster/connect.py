@@ -3,8 +3,11 @@ of N single-threaded worker processes started for this fit and closed after it).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +45,6 @@ class Connection:
     forkserver: bool = False  # its workers forked from a server started for it (forkserver.py)
 
     def close(self) -> None:
-        import contextlib
-
         if self.client.status != "running":
             # A client whose scheduler is gone logs its reconnection's end, from Dask's own
             # thread, whenever it closes: the loss was said once, in one line (search.py).
@@ -100,7 +101,7 @@ def _local(workers: int, memory_limit_gib: float | None) -> Connection:
     forked = forkserver.claim()
     if forked:
         settings[forkserver.METHOD_KEY] = "forkserver"
-    with dask.config.set(settings):
+    with dask.config.set(settings), _interrupts_held() as interrupted:
         if forked:
             forkserver.use()
         try:
@@ -114,5 +115,30 @@ def _local(workers: int, memory_limit_gib: float | None) -> Connection:
                 forkserver.stop()
             raise
         client = distributed.Client(cluster, set_as_default=False)
+    connection = Connection(client, cluster.scheduler_address, owned_client=True, local_cluster=cluster,
+                            forkserver=forked)
+    if interrupted():
+        connection.close()
+        raise KeyboardInterrupt
     logger.info("Started a local Dask cluster of %d worker process(es) (pid %d)", workers, os.getpid())
-    return Connection(client, cluster.scheduler_address, owned_client=True, local_cluster=cluster, forkserver=forked)
+    return connection
+
+
+@contextlib.contextmanager
+def _interrupts_held():
+    """Ctrl-C or SIGTERM while Dask starts a cluster left it half-started: Dask failed in its
+    own threads and again at exit, with tracebacks. In the main thread they are held until
+    the start is over (~0.4 s here); the caller then closes the cluster and stops as asked."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    caught: list[int] = []
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum, handler in previous.items():
+        if handler not in (signal.SIG_IGN, None):  # one ignored (nohup) stays ignored
+            signal.signal(signum, lambda number, frame: caught.append(number))
+    try:
+        yield lambda: bool(caught)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -9,9 +9,14 @@ no collection walks these objects at its exit either.
 from __future__ import annotations
 
 import os
+import signal
 
 from .connect import WORKER_ENV
 
+# A terminal's Ctrl-C reaches the server too, here mid-import (the `fit` command starts it
+# first thing): the fit that started it stops it (forkserver.stop). multiprocessing's server
+# ignores Ctrl-C once its imports are done, and so do the workers forked from it.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
 # Read by OpenMP, OpenBLAS and MKL when they load, which is here, not in a worker forked later.
 os.environ.update(WORKER_ENV)
 

@@ -184,21 +184,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    warmed = False
-    if _local_cluster_asked(args):
-        from .cluster import forkserver
-
-        # The server its workers fork from imports on the other core while this process
-        # imports and reads the CSV: the cluster then starts ~1 s sooner (benchmarks/CLUSTER.md).
-        warmed = forkserver.warm()
+    forkserver = None
     try:
+        if _local_cluster_asked(args):
+            from .cluster import forkserver
+
+            # The server its workers fork from imports on the other core while this process
+            # imports and reads the CSV: the cluster starts ~1 s sooner (benchmarks/CLUSTER.md).
+            forkserver.warm()
         _lean_imports(args.verb)
         from .commands import fit_command
 
         return fit_command(args)
     finally:
-        if warmed:
-            forkserver.stop()  # a no-op once the cluster has closed: it stopped the server
+        if forkserver is not None:
+            forkserver.release()  # if no cluster took it: a bad CSV, say
 
 
 def _local_cluster_asked(args: argparse.Namespace) -> bool:

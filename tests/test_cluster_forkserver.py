@@ -94,23 +94,34 @@ def test_a_server_warmed_ahead_is_the_one_the_cluster_forks_from(dask_required):
     forkserver.stop()
 
 
-def test_a_warmed_server_no_cluster_took_is_stopped_and_reaped(dask_required):
+def test_a_warmed_server_no_cluster_took_is_terminated_mid_import_and_reaped(dask_required, tmp_path, monkeypatch):
+    (tmp_path / "kiss_slow_preload.py").write_text("import time\ntime.sleep(60)\n")
+    # The server is a fresh interpreter (Python 3.11's forkserver does not pass sys.path on).
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setattr(forkserver, "PRELOAD", "kiss_slow_preload")
     assert forkserver.warm()
     server_pid = forkserver._server()._forkserver_pid
+    assert server_pid is not None
     started = time.perf_counter()
-    forkserver.stop()  # mid-import, as when the fit's CSV is refused
-    assert time.perf_counter() - started < forkserver.STOP_TIMEOUT_S
+    forkserver.release()  # as when the fit's CSV is refused
+    # Terminated, not waited for: it would have ended only after its 60 s import, or been
+    # killed after the stop's 15 s timeout.
+    assert time.perf_counter() - started < forkserver.STOP_TIMEOUT_S / 3
     assert forkserver._server()._forkserver_pid is None
     with pytest.raises(ProcessLookupError):  # reaped, not a zombie
         os.kill(server_pid, 0)
 
 
-def test_a_refused_csv_on_a_local_cluster_leaves_no_server_running(dask_required, tmp_path, capsys):
+def test_a_refused_csv_on_a_local_cluster_leaves_no_server_running(dask_required, tmp_path, capsys, monkeypatch):
+    warmed = []
+    real_warm = forkserver.warm
+    monkeypatch.setattr(forkserver, "warm", lambda: warmed.append(real_warm()) or warmed[-1])
     csv = tmp_path / "empty.csv"
     csv.write_text("a,b\n")
     out = tmp_path / "run"
     assert main(["fit", str(csv), "--target", "b", "--scheduler", "local:2", "--out", str(out)]) == 2
     assert "no data rows" in capsys.readouterr().err
+    assert warmed == [True]  # the command started the server before it read the CSV
     assert forkserver._server()._forkserver_pid is None and not out.exists()
     assert forkserver.claim()
     forkserver.stop()
@@ -118,16 +129,30 @@ def test_a_refused_csv_on_a_local_cluster_leaves_no_server_running(dask_required
 
 def test_a_ctrl_c_while_the_cluster_starts_is_held_until_the_start_is_over():
     before = signal.getsignal(signal.SIGINT)
-    with connect_module._interrupts_held() as interrupted:
-        os.kill(os.getpid(), signal.SIGINT)  # no KeyboardInterrupt in here, mid-start
-        time.sleep(0.05)
-        assert interrupted()
+    try:
+        with connect_module._interrupts_held() as caught:
+            os.kill(os.getpid(), signal.SIGINT)  # no KeyboardInterrupt in here, mid-start
+            time.sleep(0.05)
+            assert caught == [signal.SIGINT]
+    except KeyboardInterrupt:
+        pytest.fail("the Ctrl-C was not held")
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_second_ctrl_c_is_not_held():
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with connect_module._interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGINT)  # a start that hangs can still be stopped
+            time.sleep(0.05)
     assert signal.getsignal(signal.SIGINT) is before
 
 
 @contextlib.contextmanager
 def _interrupted_as_it_starts():
-    yield lambda: True  # as if a Ctrl-C had come while the cluster started
+    yield [signal.SIGINT]  # as if a Ctrl-C had come while the cluster started
 
 
 def test_a_cluster_interrupted_as_it_started_is_closed_and_the_interrupt_raised(dask_required, monkeypatch):

@@ -19,10 +19,10 @@ CONNECT_TIMEOUT_S = 20
 # One OpenMP/BLAS thread per local worker from its first import: parallelism is across candidates.
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_WAIT_POLICY": "passive"}
 # Dask's housekeeping in a `local:N` cluster's scheduler and workers, set for this fit only:
-# the statistical profiler samples every thread's stack each 10 ms, the event loop's tick
-# runs every 20 ms and the system monitor every 500 ms, in every process, for a dashboard
-# that a fit's cluster does not serve. The nanny's memory monitor (100 ms), which enforces
-# `memory_limit`, is left as it is.
+# the statistical profiler samples the stacks of the threads running tasks each 10 ms, the
+# event loop's tick runs every 20 ms and the system monitor every 500 ms, in every process,
+# for a dashboard that a fit's cluster does not serve. The nanny's memory monitor (100 ms),
+# which enforces `memory_limit`, is left as it is.
 QUIET_HOUSEKEEPING = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "500ms",
                       "distributed.admin.system-monitor.interval": "2s",
                       "distributed.admin.system-monitor.disk": False}
@@ -101,25 +101,32 @@ def _local(workers: int, memory_limit_gib: float | None) -> Connection:
     forked = forkserver.claim()
     if forked:
         settings[forkserver.METHOD_KEY] = "forkserver"
-    with dask.config.set(settings), _interrupts_held() as interrupted:
+    with dask.config.set(settings), _interrupts_held() as caught:
         if forked:
             forkserver.use()
+        cluster = None
         try:
             cluster = distributed.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
                 worker_dashboard_address=None, silence_logs=logging.ERROR, env=dict(WORKER_ENV),
                 preload=[f"{__package__}.worker_setup"],
                 memory_limit=f"{memory_limit_gib}GiB" if memory_limit_gib else "auto")
-        except BaseException:
+            client = distributed.Client(cluster, set_as_default=False)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                if cluster is not None:
+                    cluster.close(timeout=10)
             if forked:
                 forkserver.stop()
+            if caught:  # the start failed because of the interrupt (a worker got the Ctrl-C too)
+                raise KeyboardInterrupt from exc
             raise
-        client = distributed.Client(cluster, set_as_default=False)
     connection = Connection(client, cluster.scheduler_address, owned_client=True, local_cluster=cluster,
                             forkserver=forked)
-    if interrupted():
+    if caught:
         connection.close()
-        raise KeyboardInterrupt
+        signal.raise_signal(caught[0])  # now, to the handler in place: the command's raises KeyboardInterrupt
+        raise KeyboardInterrupt  # a handler that returned: the cluster is closed all the same
     logger.info("Started a local Dask cluster of %d worker process(es) (pid %d)", workers, os.getpid())
     return connection
 
@@ -127,18 +134,32 @@ def _local(workers: int, memory_limit_gib: float | None) -> Connection:
 @contextlib.contextmanager
 def _interrupts_held():
     """Ctrl-C or SIGTERM while Dask starts a cluster left it half-started: Dask failed in its
-    own threads and again at exit, with tracebacks. In the main thread they are held until
-    the start is over (~0.4 s here); the caller then closes the cluster and stops as asked."""
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
-        return
+    own threads and again at exit, with tracebacks. In the main thread the first one is held
+    (the list yielded) until the start is over (~0.4 s here); the caller then closes the
+    cluster and delivers it. A second one is not held: a start that hangs can still be stopped."""
     caught: list[int] = []
-    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    for signum, handler in previous.items():
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    replaced = {}
+
+    def restore() -> None:
+        for number, handler in replaced.items():
+            signal.signal(number, handler)
+        replaced.clear()
+
+    def hold(number, frame) -> None:
+        caught.append(number)
+        if len(caught) > 1:
+            restore()
+            signal.raise_signal(number)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
         if handler not in (signal.SIG_IGN, None):  # one ignored (nohup) stays ignored
-            signal.signal(signum, lambda number, frame: caught.append(number))
+            replaced[signum] = handler
+            signal.signal(signum, hold)
     try:
-        yield lambda: bool(caught)
+        yield caught
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        restore()

@@ -74,7 +74,7 @@ def warm() -> bool:
     """Start the server now, ahead of the `local:N` cluster that will fork its workers from it
     (the next `claim` takes it): its imports (~1 CPU-s) then run on another core while this
     process imports and reads its data. False, starting nothing, where `claim` would refuse or
-    Dask is not installed. `stop` ends it if no cluster took it (the fit failed before)."""
+    Dask is not installed. `release` ends it if no cluster took it (the fit failed before)."""
     global _warm
     if importlib.util.find_spec("distributed") is None or not claim():
         return False
@@ -86,6 +86,13 @@ def warm() -> bool:
         return False
     _warm = True
     return True
+
+
+def release() -> None:
+    """Stop the server `warm` started if no cluster took it (the fit ended before its cluster
+    started); one that a cluster took is that cluster's to stop, when it closes."""
+    if _warm:
+        stop()
 
 
 def stop() -> None:

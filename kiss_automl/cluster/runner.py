@@ -50,7 +50,7 @@ class DaskRunner:
             # Once, to every worker: a task then carries only its Job (a few hundred bytes).
             self.shared = self._scatter((data, plan))
             self.workers_at_start = self._worker_figures()
-        except Exception:  # whatever failed (scatter, a worker's figures), the cluster is closed, then re-raised
+        except BaseException:  # whatever failed (scatter, figures, a Ctrl-C): the cluster is closed, then re-raised
             connection.close()
             raise
         self.window = self.slots

@@ -184,35 +184,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    forkserver = None
-    try:
-        if _local_cluster_asked(args):
-            from .cluster import forkserver
-
-            # The server its workers fork from imports on the other core while this process
-            # imports and reads the CSV: the cluster starts ~1 s sooner (benchmarks/CLUSTER.md).
-            forkserver.warm()
+    scheduler = _scheduler(args)
+    if scheduler is None:
         _lean_imports(args.verb)
         from .commands import fit_command
 
         return fit_command(args)
-    finally:
-        if forkserver is not None:
-            forkserver.release()  # if no cluster took it: a bad CSV, say
+    from .cluster import forkserver
+
+    # A `local:N` cluster's server imports on the other core while this process imports and
+    # reads the CSV: the cluster starts ~1 s sooner (benchmarks/CLUSTER.md).
+    with forkserver.ahead_of(scheduler):
+        _lean_imports(args.verb)
+        from .commands import fit_command
+
+        return fit_command(args)
 
 
-def _local_cluster_asked(args: argparse.Namespace) -> bool:
-    """Whether this fit will start a `local:N` cluster (--scheduler, else the config's); a
-    config that cannot be read is reported where the fit reads it."""
-    scheduler = args.scheduler
-    if scheduler is None and args.config is not None:
-        from .config import load
+def _scheduler(args: argparse.Namespace) -> str | None:
+    """--scheduler, else the config's; a config that cannot be read is reported where the fit
+    reads it."""
+    if args.scheduler is not None or args.config is None:
+        return args.scheduler
+    from .config import load
 
-        try:
-            scheduler = load(args.config).scheduler
-        except (KissError, OSError):
-            return False
-    return isinstance(scheduler, str) and scheduler.strip().startswith("local:")
+    try:
+        return load(args.config).scheduler
+    except (KissError, OSError):
+        return None
 
 
 # What each verb imports anyway, imported up front with the garbage collector paused.

@@ -78,10 +78,16 @@ class _KissBase(BaseEstimator):
         scheduler = self.scheduler if self.scheduler is not None else settings.scheduler
         if isinstance(scheduler, str):
             scheduler = config_module.check_scheduler(scheduler)
-        if scheduler is not None:  # before any work: the dask extra may be missing
-            from .cluster import require
+        if scheduler is None:
+            return self._fit(X, y, settings, None, on_event, meter, journal, whole_file)
+        from .cluster import forkserver, require
 
-            require()
+        require()  # before any work: the dask extra may be missing
+        # A `local:N` cluster's server imports while the data is checked and typed (forkserver.py).
+        with forkserver.ahead_of(scheduler):
+            return self._fit(X, y, settings, scheduler, on_event, meter, journal, whole_file)
+
+    def _fit(self, X, y, settings, scheduler, on_event, meter, journal, whole_file) -> "_KissBase":
         frame, y = self._validate_fit(X, y)
         y_encoded, task = self._encode_target(y)
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))

@@ -171,3 +171,20 @@ def test_a_cluster_interrupted_as_it_started_is_closed_and_the_interrupt_raised(
         connect("local:1")
     assert started and started[0].status.name == "closed"
     assert forkserver._server()._forkserver_pid is None
+
+
+def test_the_estimator_starts_the_server_ahead_and_stops_it_on_bad_data(dask_required, monkeypatch):
+    import pandas as pd
+
+    from kiss_automl import KissClassifier
+    from kiss_automl.errors import DataError
+
+    warmed = []
+    real_warm = forkserver.warm
+    monkeypatch.setattr(forkserver, "warm", lambda: warmed.append(real_warm()) or warmed[-1])
+    with pytest.raises(DataError, match="1 sample"):
+        KissClassifier(scheduler="local:2").fit(pd.DataFrame({"a": [1.0]}), ["yes"])
+    assert warmed == [True]  # before the data was checked
+    assert forkserver._server()._forkserver_pid is None
+    assert forkserver.claim()
+    forkserver.stop()

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import signal
 import threading
+from typing import Iterator
 
 METHOD_KEY = "distributed.worker.multiprocessing-method"
 PRELOAD = f"{__package__}.worker_imports"
@@ -76,6 +77,8 @@ def warm() -> bool:
     process imports and reads its data. False, starting nothing, where `claim` would refuse or
     Dask is not installed. `release` ends it if no cluster took it (the fit failed before)."""
     global _warm
+    if _warm:  # started ahead already (the command's, then its estimator's)
+        return True
     if importlib.util.find_spec("distributed") is None or not claim():
         return False
     try:
@@ -86,6 +89,18 @@ def warm() -> bool:
         return False
     _warm = True
     return True
+
+
+@contextlib.contextmanager
+def ahead_of(scheduler) -> Iterator[None]:
+    """Within it, the server of a `local:N` `scheduler` is started ahead (`warm`) and, if no
+    cluster took it by the end, stopped (`release`); any other scheduler: nothing."""
+    warmed = isinstance(scheduler, str) and scheduler.strip().startswith("local:") and warm()
+    try:
+        yield
+    finally:
+        if warmed:
+            release()
 
 
 def release() -> None:

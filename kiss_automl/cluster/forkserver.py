@@ -13,8 +13,9 @@ holds every worker as it did when they were spawned.
 
 The server is one per process (multiprocessing's). One already running is someone else's:
 then the workers are spawned and it is left alone, unless this fit started it ahead of its
-cluster (`warm`): the `fit` command does so before it imports and reads its CSV, so that the
-server's imports run on another core meanwhile, not while the cluster starts.
+cluster (`warm`, through `ahead_of`): the `fit` command does so before it imports and reads
+its CSV, the estimator as its `fit` begins, so that the server's imports run on another core
+meanwhile, not while the cluster starts.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ on stderr and exit 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import sys
@@ -184,17 +185,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    scheduler = _scheduler(args)
-    if scheduler is None:
-        _lean_imports(args.verb)
-        from .commands import fit_command
+    scheduler, ahead = _scheduler(args), contextlib.nullcontext()
+    if scheduler is not None:
+        from .cluster import forkserver
 
-        return fit_command(args)
-    from .cluster import forkserver
-
-    # A `local:N` cluster's server imports on the other core while this process imports and
-    # reads the CSV: the cluster starts ~1 s sooner (benchmarks/CLUSTER.md).
-    with forkserver.ahead_of(scheduler):
+        # A `local:N` cluster's server imports on the other core while this process imports
+        # and reads the CSV: the cluster starts ~1 s sooner (benchmarks/CLUSTER.md).
+        ahead = forkserver.ahead_of(scheduler)
+    with ahead:
         _lean_imports(args.verb)
         from .commands import fit_command
 
@@ -202,14 +200,11 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _scheduler(args: argparse.Namespace) -> str | None:
-    """--scheduler, else the config's; a config that cannot be read is reported where the fit
-    reads it."""
-    if args.scheduler is not None or args.config is None:
-        return args.scheduler
-    from .config import load
+    """The fit's scheduler; a config that cannot be read is reported where the fit reads it."""
+    from .config import scheduler_asked
 
     try:
-        return load(args.config).scheduler
+        return scheduler_asked(args.scheduler, args.config)
     except (KissError, OSError):
         return None
 

@@ -47,7 +47,10 @@ def _fit(args: argparse.Namespace) -> int:
 
     from .memory_check import available_bytes
 
-    if args.refit_whole_file and (args.sample_rows is None or _scheduler(args) is None):
+    from . import config as config_module
+
+    if args.refit_whole_file and (args.sample_rows is None or
+                                  config_module.scheduler_asked(args.scheduler, args.config) is None):
         raise ConfigError("--refit-whole-file refits on a Dask cluster what was searched on a sample: "
                           "it needs --scheduler and --sample-rows")
     frame = read_csv(args.csv, sample_rows=args.sample_rows, seed=args.seed,
@@ -58,8 +61,6 @@ def _fit(args: argparse.Namespace) -> int:
                  "memory_limit": args.memory_limit, "pue": args.pue, "scheduler": args.scheduler,
                  "text_columns": () if args.no_text else (tuple(args.text) if args.text else None),
                  "text_model": args.text_model}
-    from . import config as config_module
-
     settings = config_module.load(args.config).replace(**overrides)
     if settings.scheduler is not None:  # the dask extra, checked before the CSV is read
         from .cluster import require
@@ -153,15 +154,6 @@ def _fit(args: argparse.Namespace) -> int:
         print("kiss-automl: interrupted; the best model so far is saved; `--resume` continues it", file=sys.stderr)
         return 130
     return 0
-
-
-def _scheduler(args: argparse.Namespace):
-    """--scheduler, else the config's `scheduler:`."""
-    if args.scheduler is not None:
-        return args.scheduler
-    from . import config as config_module
-
-    return config_module.load(args.config).scheduler
 
 
 def _whole_file(args: argparse.Namespace, X: pd.DataFrame, target: str):

@@ -196,6 +196,11 @@ def _check_cv(cv: Any) -> int | str:
     raise ConfigError(f"'cv' must be 'auto', 'holdout' or a number of folds from 2 to 20, got {cv!r}")
 
 
+def scheduler_asked(flag: str | None, config: str) -> str | None:
+    """The scheduler a fit runs on: the --scheduler flag, else `config`'s `scheduler:`."""
+    return flag if flag is not None else load(config).scheduler
+
+
 def check_scheduler(scheduler: Any) -> str | None:
     """An address (tcp://host:8786, host:8786) or 'local:N'; checked here without importing dask."""
     if scheduler is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any, Callable
 
@@ -78,13 +79,14 @@ class _KissBase(BaseEstimator):
         scheduler = self.scheduler if self.scheduler is not None else settings.scheduler
         if isinstance(scheduler, str):
             scheduler = config_module.check_scheduler(scheduler)
-        if scheduler is None:
-            return self._fit(X, y, settings, None, on_event, meter, journal, whole_file)
-        from .cluster import forkserver, require
+        ahead = contextlib.nullcontext()
+        if scheduler is not None:
+            from .cluster import forkserver, require
 
-        require()  # before any work: the dask extra may be missing
-        # A `local:N` cluster's server imports while the data is checked and typed (forkserver.py).
-        with forkserver.ahead_of(scheduler):
+            require()  # before any work: the dask extra may be missing
+            # A `local:N` cluster's server imports while the data is checked and typed (forkserver.py).
+            ahead = forkserver.ahead_of(scheduler)
+        with ahead:
             return self._fit(X, y, settings, scheduler, on_event, meter, journal, whole_file)
 
     def _fit(self, X, y, settings, scheduler, on_event, meter, journal, whole_file) -> "_KissBase":

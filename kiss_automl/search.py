@@ -247,6 +247,9 @@ class Search(RungSteps, TextSteps):
         """Optuna proposals, each to the family whose next trial looks most worth its energy."""
         self.on_event("phase", phase="tune", rung=0)
         while True:
+            if self.pending and self._plateau_unless_in_flight_gains():
+                self._complete()  # stops the search there, unless that result gains
+                continue
             family = self._next_family()
             if family is None and self.pending:  # the results in flight may open a family
                 self._complete()
@@ -254,6 +257,14 @@ class Search(RungSteps, TextSteps):
             if family is None:
                 raise StopSearch("search_exhausted", {"family_patience": self.config.family_patience})
             self._trial(family, phase="tuned")
+
+    def _plateau_unless_in_flight_gains(self) -> bool:
+        """With candidates in flight (a cluster's window), whether the plateau rule stops the
+        search when they bring no gain (`stopping.plateau_unless_gain`): then no more is
+        proposed until they are told. A sequential search never has one in flight here."""
+        in_flight = sum(p.estimated_joules for p in self.pending)
+        return self._probes_done() and stopping.plateau_unless_gain(self.curve, in_flight, self.noise_tol(),
+                                                                    self.config.patience)
 
     def _trial(self, family: Family, phase: str) -> None:
         self._check_budgets()

@@ -54,6 +54,21 @@ def plateau_reached(curve: Sequence[Point], tol: float, patience: int) -> bool:
     return len(gains) == patience and all(-math.inf < g < tol for g in gains)
 
 
+def plateau_unless_gain(curve: Sequence[Point], in_flight_j: float, tol: float, patience: int) -> bool:
+    """Whether `plateau_reached` would hold once the candidates in flight (`in_flight_j`, their
+    estimated joules) are paid for, should none of them beat the best. A sequential search
+    would see their results before proposing again; a parallel one then waits for them too,
+    instead of betting another candidate that the rule would not have started.
+
+    >>> curve = [Point(1, 0.70), Point(2, 0.80), Point(3, 0.801)]
+    >>> plateau_reached(curve, 0.002, 1), plateau_unless_gain(curve, 1.5, 0.002, 1)
+    (False, True)
+    """
+    if not curve:
+        return False
+    return plateau_reached([*curve, Point(curve[-1].joules + in_flight_j, curve[-1].best)], tol, patience)
+
+
 def plateau_detail(curve: Sequence[Point], tol: float, base_tol: float, patience: int) -> dict:
     """The doublings `plateau_reached` compared, for the record: each one's energy span and
     gain, with the tolerance used (`tol`, which the noise may have raised above `base_tol`).

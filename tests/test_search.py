@@ -629,3 +629,33 @@ def test_a_family_whose_draws_all_cost_more_than_the_spend_is_set_aside(credit, 
     assert [c.search_params for c in outcome.result.candidates if c.family == "xgboost"] == \
         [dict(start) for start in XGB_STARTS]
     assert outcome.result.stop_reason == "search_exhausted"
+
+
+def test_with_a_candidate_in_flight_none_is_proposed_that_the_plateau_would_stop_without_a_gain(credit, monkeypatch):
+    """A window of candidates in flight (a cluster's) proposes the next only when the plateau
+    rule would go on even if those in flight gain nothing: a sequential search would have
+    read their results first. Without the check, this search bets a fifth candidate."""
+    from kiss_automl import search, stopping
+
+    X, y = credit
+    real_check, submit = stopping.plateau_unless_gain, search.Search._submit
+    settings = {"in_flight": 2, "tol": 0.01, "max_trials": 40}
+
+    def proposals_the_rule_would_not_start() -> tuple[int, int]:
+        bets = []
+
+        def spy(self, family, params, rung, phase, trial=None):
+            if phase == "tuned" and self.pending:
+                in_flight = sum(p.estimated_joules for p in self.pending)
+                bets.append(real_check(self.curve, in_flight, self.noise_tol(), self.config.patience))
+            return submit(self, family, params, rung, phase, trial)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(search.Search, "_submit", spy)
+            outcome = _run(X, _encoded(y), **settings)
+        assert outcome.result.stop_reason == "plateau"
+        return sum(bets), len(outcome.result.candidates)
+
+    assert proposals_the_rule_would_not_start() == (0, 4)
+    monkeypatch.setattr(stopping, "plateau_unless_gain", lambda *args: False)
+    assert proposals_the_rule_would_not_start() == (1, 5)

@@ -1,7 +1,7 @@
 import math
 
 from kiss_automl.stopping import (Budgets, Point, best_at, budget_exhausted, doubling_gains, next_trial_overruns,
-                                  plateau_reached, promotion_seconds, refit_asks, refit_gain, within_one_doubling)
+                                  plateau_reached, plateau_unless_gain, promotion_seconds, refit_asks, refit_gain, within_one_doubling)
 
 
 def test_best_at_steps_through_the_curve():
@@ -27,6 +27,14 @@ def test_no_plateau_without_history_reaching_back_far_enough():
     # One point: the doubling before it reaches back before the first candidate.
     assert not plateau_reached([Point(5, 0.9)], tol=0.01, patience=1)
     assert not plateau_reached([], tol=0.01, patience=1)
+
+
+def test_candidates_in_flight_are_counted_as_paid_for_and_gaining_nothing():
+    curve = [Point(1, 0.70), Point(2, 0.80), Point(3, 0.801)]
+    assert not plateau_unless_gain(curve, 0.0, tol=0.002, patience=1)  # nothing in flight: the rule itself
+    assert not plateau_unless_gain(curve, 0.5, tol=0.002, patience=1)  # half of 3.5 J still reaches back before 2 J
+    assert plateau_unless_gain(curve, 1.5, tol=0.002, patience=1)  # 2.25 -> 4.5 J would buy 0.001
+    assert not plateau_unless_gain([], 10.0, tol=0.002, patience=1)
 
 
 def test_the_rule_is_scale_free():

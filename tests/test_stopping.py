@@ -1,7 +1,8 @@
 import math
 
 from kiss_automl.stopping import (Budgets, Point, best_at, budget_exhausted, doubling_gains, next_trial_overruns,
-                                  plateau_reached, plateau_unless_gain, promotion_seconds, refit_asks, refit_gain, within_one_doubling)
+                                  plateau_reached, plateau_unless_gain, promotion_seconds, refit_asks, refit_gain,
+                                  within_one_doubling)
 
 
 def test_best_at_steps_through_the_curve():

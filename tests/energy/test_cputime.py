@@ -40,7 +40,8 @@ def _joules_of(meter, fn, *args):
 def test_busy_twice_as_long_reads_about_twice_the_joules(per_second):
     meter = CpuTimeMeter(watts_per_core=10.0)
     short, long = [], []
-    for _ in range(3):  # interleaved, least-disturbed (min) run of each: another process may steal a core
+    for _ in range(3):  # interleaved, least-disturbed (min) run of each: work sharing the
+        # machine (its caches, its clock) can make the same loop cost more CPU-seconds
         short.append(_joules_of(meter, _spin, int(0.2 * per_second)).joules)
         long.append(_joules_of(meter, _spin, int(0.4 * per_second)).joules)
     assert min(short) > 0

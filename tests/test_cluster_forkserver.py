@@ -188,3 +188,48 @@ def test_the_estimator_starts_the_server_ahead_and_stops_it_on_bad_data(dask_req
     assert forkserver._server()._forkserver_pid is None
     assert forkserver.claim()
     forkserver.stop()
+
+
+def test_the_server_is_a_fork_of_the_command_alone_run_from_its_main_thread(monkeypatch):
+    import threading
+
+    from kiss_automl import process
+
+    monkeypatch.setattr(process, "command_line", False)
+    assert not forkserver._forkable()  # a user's program: its threads and pools are not ours to copy
+    monkeypatch.setattr(process, "command_line", True)
+    assert forkserver._forkable() == (threading.active_count() == 1)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not forkserver._forkable()  # another thread could hold a lock the fork would copy
+    finally:
+        release.set()
+        other.join()
+
+
+def test_the_command_forks_its_server_after_its_imports_and_counts_every_process(dask_required, tmp_path):
+    """In the `kiss-automl` command's own process the server is forked from it once it has
+    imported what a worker needs, instead of started as a new interpreter that imports it all
+    again; the server and its workers are still reaped into the fit's `process_cpu_s`, which
+    is then nearly all the CPU time the process tree burned, read here from outside."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    from .conftest import DATASETS
+
+    out = tmp_path / "run"
+    exe = str(Path(sys.executable).parent / "kiss-automl")
+    with open(tmp_path / "stderr.txt", "w") as stderr:
+        child = subprocess.Popen([exe, "fit", str(DATASETS / "credit-approval.csv"), "--target", "class",
+                                  "--out", str(out), "--scheduler", "local:2", "--max-trials", "8", "--quiet"],
+                                 stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(child.pid, 0)  # its rusage holds every descendant it reaped
+    assert os.waitstatus_to_exitcode(status) == 0, (tmp_path / "stderr.txt").read_text()
+    run = json.loads((out / "run.json").read_text())
+    assert run["cluster"]["workers_started"] == "forked from a server forked from the fit's process after its imports"
+    assert run["cluster"]["workers_processes_j"] > run["cluster"]["candidates_on_workers_j"] > 0
+    tree_cpu_s = usage.ru_utime + usage.ru_stime
+    assert 0.9 * tree_cpu_s <= run["energy"]["process_cpu_s"] <= tree_cpu_s  # the rest: the process's exit

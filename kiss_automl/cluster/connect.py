@@ -43,6 +43,7 @@ class Connection:
     owned_client: bool  # made here: closed here
     local_cluster: Any = None  # started here (local:N): its workers are this fit's (grand)children
     forkserver: bool = False  # its workers forked from a server started for it (forkserver.py)
+    workers_started: str | None = None  # how a local cluster's workers started, for the record
 
     def close(self) -> None:
         if self.client.status != "running":
@@ -122,7 +123,7 @@ def _local(workers: int, memory_limit_gib: float | None) -> Connection:
                 raise KeyboardInterrupt from exc
             raise
     connection = Connection(client, cluster.scheduler_address, owned_client=True, local_cluster=cluster,
-                            forkserver=forked)
+                            forkserver=forked, workers_started=forkserver.workers_started() if forked else "spawned")
     if caught:
         connection.close()
         signal.raise_signal(caught[0])  # now, to the handler in place: the command's raises KeyboardInterrupt

@@ -30,6 +30,9 @@ from typing import Iterator
 
 METHOD_KEY = "distributed.worker.multiprocessing-method"
 PRELOAD = f"{__package__}.worker_imports"
+# Libraries that only the MLP family or text embeddings use cost more to import than most fits
+# spend in them: a worker that needs them imports them itself.
+NOT_PRELOADED = frozenset({"torch", "sentence_transformers"})
 # A worker that outlived its nanny keeps the server waiting for it; past this the server is killed.
 STOP_TIMEOUT_S = 15.0
 
@@ -43,6 +46,7 @@ def _server():
 _claim_lock = threading.Lock()
 _claimed = False
 _warm = False  # started by `warm`, for the first cluster to claim
+_forked = False  # the running server is a fork of this process (`_fork_server`)
 
 
 def claim() -> bool:
@@ -74,22 +78,111 @@ def use() -> None:
 
 def warm() -> bool:
     """Start the server now, ahead of the `local:N` cluster that will fork its workers from it
-    (the next `claim` takes it): its imports (~1 CPU-s) then run on another core while this
-    process imports and reads its data. False, starting nothing, where `claim` would refuse or
-    Dask is not installed. `release` ends it if no cluster took it (the fit failed before)."""
+    (the next `claim` takes it). In a process that runs its main thread alone (`_forkable`),
+    the server is forked from it once it has imported what a worker needs (`_fork_server`):
+    the server imports nothing. Elsewhere (a notebook's threads) it is started clean and
+    imports them itself (~1 CPU-s), on another core while this process imports and reads its
+    data. False, starting nothing, where `claim` would refuse or Dask is not installed.
+    `release` ends it if no cluster took it (the fit failed before)."""
     global _warm
     if _warm:  # started ahead already (the command's, then its estimator's)
         return True
     if importlib.util.find_spec("distributed") is None or not claim():
         return False
     try:
-        multiprocessing.get_context("forkserver").set_forkserver_preload([PRELOAD])
-        _server().ensure_running()
+        if _forkable():
+            _import_worker_modules()
+            _fork_server(_server())
+        else:
+            multiprocessing.get_context("forkserver").set_forkserver_preload([PRELOAD])
+            _server().ensure_running()
     except Exception:  # noqa: BLE001 - the cluster then starts the server itself, or spawns
         stop()
         return False
     _warm = True
     return True
+
+
+def _forkable() -> bool:
+    """Whether the server may be a fork of this process: the `kiss-automl` command's own
+    process, which has run nothing yet (a user's program may have run threads and OpenMP pools
+    whose state a fork would copy), on Linux's fork, from the main thread with no other Python
+    thread running (a fork of a driver whose cluster threads ran hung a CI run: CLUSTER.md)."""
+    from .. import process
+
+    return (process.command_line and hasattr(os, "fork")
+            and threading.current_thread() is threading.main_thread() and threading.active_count() == 1)
+
+
+def workers_started() -> str:
+    """How a claimed cluster's workers start, for the fit's record."""
+    if _forked:
+        return "forked from a server forked from the fit's process after its imports"
+    return "forked from a server started for the fit"
+
+
+def worker_modules() -> list[str]:
+    """What a worker needs to run candidates, imported once for all workers."""
+    from ..families import REGISTRY
+
+    modules = ["distributed", f"{__package__}.task", f"{__package__}.worker_setup", "kiss_automl.engine",
+               "kiss_automl.families.lightgbm_models", "sklearn.pipeline"]
+    modules += [m for family in REGISTRY.values() for m in family.imports if m not in NOT_PRELOADED]
+    return list(dict.fromkeys(modules))
+
+
+def _import_worker_modules() -> None:
+    """Here, in the command's own process before the fork: made lean as its own imports are
+    (lean_imports.py), as the server's would be."""
+    from ..lean_imports import import_with_gc_paused, skip_scipy_docstring_parsing
+
+    skip_scipy_docstring_parsing()
+    import_with_gc_paused(worker_modules())
+
+
+def _fork_server(server) -> None:
+    """multiprocessing's `ForkServer.ensure_running` (Python 3.11), with the server forked from
+    this process, which holds the workers' imports, instead of started as a new interpreter
+    that imports them again: a `local:N` fit's largest fixed cost (~1.1 CPU-s, CLUSTER.md)."""
+    global _forked
+    import socket
+    import sys
+    from multiprocessing import connection, resource_tracker, util
+    from multiprocessing import forkserver as mp_forkserver
+
+    from .connect import WORKER_ENV
+
+    with server._lock:
+        resource_tracker.ensure_running()
+        if server._forkserver_pid is not None:
+            return
+        with socket.socket(socket.AF_UNIX) as listener:
+            address = connection.arbitrary_address("AF_UNIX")
+            listener.bind(address)
+            if not util.is_abstract_socket_namespace(address):
+                os.chmod(address, 0o600)
+            listener.listen()
+            # Every client holds the write end; when all have closed it, the server exits.
+            alive_r, alive_w = os.pipe()
+            for stream in (sys.stdout, sys.stderr):  # nothing buffered here is written twice
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.close(alive_w)
+                    # The workers inherit these as the server's own: Ctrl-C is the driver's.
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                    os.environ.update(WORKER_ENV)
+                    mp_forkserver.main(listener.fileno(), alive_r, [])
+                finally:
+                    os._exit(0)  # none of this process's exit work: its atexit handlers, buffers
+            os.close(alive_r)
+        server._forkserver_address = address
+        server._forkserver_alive_fd = alive_w
+        server._forkserver_pid = pid
+        _forked = True
 
 
 @contextlib.contextmanager
@@ -115,10 +208,10 @@ def stop() -> None:
     """Stop the server once its workers have ended, and reap it (see the module's doc); the
     next cluster may then claim one. A server that no cluster took has no workers: it is
     terminated at once, even mid-import."""
-    global _claimed, _warm
+    global _claimed, _warm, _forked
     server = _server()
     pid = getattr(server, "_forkserver_pid", None)
-    unused, _claimed, _warm = _warm, False, False
+    unused, _claimed, _warm, _forked = _warm, False, False, False
     if pid is None:
         return
     if unused:

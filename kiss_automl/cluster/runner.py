@@ -259,5 +259,6 @@ class DaskRunner:
                 workers[address] = {"host": end["host"], "cpu_s": cpu, "joules": cpu * end["watts_per_core"],
                                     "watts_per_core": end["watts_per_core"]}
         return {"scheduler": self.connection.address, "local": local, "slots": self.slots,
+                "workers_started": self.connection.workers_started,
                 "driver_cpu_s": time.process_time() - self.driver_cpu0, "workers": workers,
                 "lost_tasks_cpu_s": self.lost_cpu_s}

@@ -20,20 +20,12 @@ signal.signal(signal.SIGINT, signal.SIG_IGN)
 # Read by OpenMP, OpenBLAS and MKL when they load, which is here, not in a worker forked later.
 os.environ.update(WORKER_ENV)
 
-# Libraries that only the MLP family or text embeddings use cost more to import than most fits
-# spend in them: a worker that needs them imports them itself.
-NOT_PRELOADED = frozenset({"torch", "sentence_transformers"})
-
-
 def _preload() -> None:
-    from ..families import REGISTRY
     from ..lean_imports import import_with_gc_paused, skip_scipy_docstring_parsing
+    from .forkserver import worker_modules
 
     skip_scipy_docstring_parsing()
-    modules = ["distributed", f"{__package__}.task", f"{__package__}.worker_setup", "kiss_automl.engine",
-               "kiss_automl.families.lightgbm_models", "sklearn.pipeline"]
-    modules += [m for family in REGISTRY.values() for m in family.imports if m not in NOT_PRELOADED]
-    import_with_gc_paused(dict.fromkeys(modules))
+    import_with_gc_paused(worker_modules())
 
 
 try:

@@ -189,8 +189,9 @@ def _fit(args: argparse.Namespace) -> int:
     if scheduler is not None:
         from .cluster import forkserver
 
-        # A `local:N` cluster's server imports on the other core while this process imports
-        # and reads the CSV: the cluster starts ~1 s sooner (benchmarks/CLUSTER.md).
+        # A `local:N` cluster's server is started first: a fork of this process once it has
+        # imported what the workers need, or where it cannot fork, a new interpreter importing
+        # on the other core while this process reads the CSV (forkserver.py, CLUSTER.md).
         ahead = forkserver.ahead_of(scheduler)
     with ahead:
         _lean_imports(args.verb)

@@ -2,9 +2,13 @@
 
 A spawned worker starts a fresh Python and imports Dask, scikit-learn, pandas, LightGBM and
 XGBoost itself: ~7 J per worker here (benchmarks/CLUSTER.md). multiprocessing's forkserver
-imports them once (worker_imports.py), in a process started clean for this cluster, and
-forks each worker from it. Unlike a fork of the driver (tried and reverted, CLUSTER.md), the
-server holds none of the driver's threads, locks or sockets.
+has them imported once, in one server process, and forks each worker from it. In the
+`kiss-automl` command the server is a fork of the command's own process, made once that
+process has imported them and before it has started a thread or opened a socket
+(`_fork_server`): nothing is imported twice. Elsewhere (a user's program, whose threads and
+thread pools a fork would copy) the server is a new interpreter that imports them itself
+(worker_imports.py). Either way the server holds none of the threads, locks or sockets of a
+running cluster: a fork of the driver taken then was tried and reverted (CLUSTER.md).
 
 The workers are the server's children, not the driver's. Each is reaped by the server before
 its nanny (in the driver) learns that it ended; the server itself is stopped and reaped when
@@ -13,8 +17,8 @@ holds every worker as it did when they were spawned.
 
 The server is one per process (multiprocessing's). One already running is someone else's:
 then the workers are spawned and it is left alone, unless this fit started it ahead of its
-cluster (`warm`, through `ahead_of`): the `fit` command does so before it imports and reads
-its CSV, the estimator as its `fit` begins, so that the server's imports run on another core
+cluster (`warm`, through `ahead_of`): the `fit` command does so before it reads its CSV, the
+estimator as its `fit` begins, so that a new interpreter's imports run on another core
 meanwhile, not while the cluster starts.
 """
 

@@ -1,5 +1,7 @@
-"""Imported once, by the server that a `local:N` cluster's workers are forked from
-(forkserver.py): what a worker needs to run candidates, so that no worker imports it again.
+"""Imported once, by a server started as a new interpreter for a `local:N` cluster's workers to
+be forked from (forkserver.py; the `kiss-automl` command forks its server from itself instead,
+once it has imported the same modules): what a worker needs to run candidates, so that no
+worker imports it again.
 
 The imports are made lean (lean_imports.py), as in the `kiss-automl` command: the server and
 its workers are this fit's processes alone. A worker forked from it ends with `os._exit`, so

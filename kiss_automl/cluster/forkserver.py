@@ -82,11 +82,11 @@ def use() -> None:
 
 def warm() -> bool:
     """Start the server now, ahead of the `local:N` cluster that will fork its workers from it
-    (the next `claim` takes it). In a process that runs its main thread alone (`_forkable`),
-    the server is forked from it once it has imported what a worker needs (`_fork_server`):
-    the server imports nothing. Elsewhere (a notebook's threads) it is started clean and
-    imports them itself (~1 CPU-s), on another core while this process imports and reads its
-    data. False, starting nothing, where `claim` would refuse or Dask is not installed.
+    (the next `claim` takes it). In the `kiss-automl` command's own process (`_forkable`), the
+    server is forked from it once it has imported what a worker needs (`_fork_server`): the
+    server imports nothing. Elsewhere (a user's program) it is started clean and imports them
+    itself (~1 CPU-s), on another core while this process imports and reads its data.
+    False, starting nothing, where `claim` would refuse or Dask is not installed.
     `release` ends it if no cluster took it (the fit failed before)."""
     global _warm
     if _warm:  # started ahead already (the command's, then its estimator's)
@@ -111,10 +111,14 @@ def _forkable() -> bool:
     """Whether the server may be a fork of this process: the `kiss-automl` command's own
     process, which has run nothing yet (a user's program may have run threads and OpenMP pools
     whose state a fork would copy), on Linux's fork, from the main thread with no other Python
-    thread running (a fork of a driver whose cluster threads ran hung a CI run: CLUSTER.md)."""
+    thread running (a fork of a driver whose cluster threads ran hung a CI run: CLUSTER.md);
+    and a multiprocessing whose server `_fork_server` can stand in for: newer ones authenticate
+    their clients with a key that it does not set up, and start their server as they do."""
+    from multiprocessing import forkserver as mp_forkserver
+
     from .. import process
 
-    return (process.command_line and hasattr(os, "fork")
+    return (process.command_line and hasattr(os, "fork") and not hasattr(mp_forkserver, "_AUTHKEY_LEN")
             and threading.current_thread() is threading.main_thread() and threading.active_count() == 1)
 
 
@@ -141,7 +145,9 @@ def _import_worker_modules() -> None:
     from ..lean_imports import import_with_gc_paused, skip_scipy_docstring_parsing
 
     skip_scipy_docstring_parsing()
-    import_with_gc_paused(worker_modules())
+    for module in worker_modules():
+        with contextlib.suppress(Exception):  # fails again, with its reason, where a worker needs it
+            import_with_gc_paused([module])
 
 
 def _fork_server(server) -> None:

@@ -198,7 +198,7 @@ def test_the_server_is_a_fork_of_the_command_alone_run_from_its_main_thread(monk
     monkeypatch.setattr(process, "command_line", False)
     assert not forkserver._forkable()  # a user's program: its threads and pools are not ours to copy
     monkeypatch.setattr(process, "command_line", True)
-    assert forkserver._forkable() == (threading.active_count() == 1)
+    assert forkserver._forkable() == (threading.active_count() == 1 and forkserver._server_protocol_known())
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     other.start()
@@ -233,3 +233,49 @@ def test_the_command_forks_its_server_after_its_imports_and_counts_every_process
     assert run["cluster"]["workers_processes_j"] > run["cluster"]["candidates_on_workers_j"] > 0
     tree_cpu_s = usage.ru_utime + usage.ru_stime
     assert 0.9 * tree_cpu_s <= run["energy"]["process_cpu_s"] <= tree_cpu_s  # the rest: the process's exit
+
+
+_FORKED_SERVER_FACTS = """
+import json, os
+from kiss_automl import process
+process.command_line = True  # as `kiss-automl` sets it: a process of ours alone
+from kiss_automl.cluster import forkserver
+from kiss_automl.cluster.connect import connect
+
+def facts():
+    from threadpoolctl import threadpool_info
+    return {"parent": os.getppid(), "threads": sorted({pool["num_threads"] for pool in threadpool_info()})}
+
+assert forkserver.warm()
+server = forkserver._server()._forkserver_pid
+with open(f"/proc/{server}/stat") as stat:
+    server_parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+connection = connect("local:2")
+try:
+    out = {"driver": os.getpid(), "server": server, "server_parent": server_parent,
+           "workers": list(connection.client.run(facts).values()), "started": connection.workers_started}
+finally:
+    connection.close()
+out["server_after"] = forkserver._server()._forkserver_pid
+print(json.dumps(out))
+"""
+
+
+def test_in_a_fresh_command_process_the_workers_come_from_a_fork_of_it_with_one_thread_each(dask_required):
+    """The server is this process's child (a fork, not a new interpreter's process started by
+    multiprocessing, whose parent is this process too: hence the record and the pools), the
+    workers the server's, and each worker's OpenBLAS and OpenMP pools one thread wide although
+    they were loaded before the fork, under the command's environment."""
+    import json
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    done = subprocess.run([sys.executable, "-c", _FORKED_SERVER_FACTS], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert facts["started"] == "forked from a server forked from the fit's process after its imports"
+    assert facts["server_parent"] == facts["driver"]
+    assert len(facts["workers"]) == 2 and all(w["parent"] == facts["server"] for w in facts["workers"])
+    assert all(w["threads"] == [1] for w in facts["workers"])
+    assert facts["server_after"] is None  # stopped and reaped with the cluster

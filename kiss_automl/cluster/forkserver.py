@@ -50,7 +50,7 @@ def _server():
 _claim_lock = threading.Lock()
 _claimed = False
 _warm = False  # started by `warm`, for the first cluster to claim
-_forked = False  # the running server is a fork of this process (`_fork_server`)
+_forked_pid = None  # the server `_fork_server` forked from this process
 
 
 def claim() -> bool:
@@ -114,17 +114,29 @@ def _forkable() -> bool:
     thread running (a fork of a driver whose cluster threads ran hung a CI run: CLUSTER.md);
     and a multiprocessing whose server `_fork_server` can stand in for: newer ones authenticate
     their clients with a key that it does not set up, and start their server as they do."""
-    from multiprocessing import forkserver as mp_forkserver
-
     from .. import process
 
-    return (process.command_line and hasattr(os, "fork") and not hasattr(mp_forkserver, "_AUTHKEY_LEN")
+    return (process.command_line and hasattr(os, "fork") and _server_protocol_known()
             and threading.current_thread() is threading.main_thread() and threading.active_count() == 1)
+
+
+def _server_protocol_known() -> bool:
+    """Whether multiprocessing's server is the one `_fork_server` stands in for: its loop's
+    arguments those of Python 3.10-3.13, and no key for its clients (3.14's)."""
+    import inspect
+    from multiprocessing import forkserver as mp_forkserver
+
+    try:
+        arguments = set(inspect.signature(mp_forkserver.main).parameters)
+    except (TypeError, ValueError):
+        return False
+    return (arguments == {"listener_fd", "alive_r", "preload", "main_path", "sys_path"}
+            and not hasattr(_server(), "_forkserver_authkey"))
 
 
 def workers_started() -> str:
     """How a claimed cluster's workers start, for the fit's record."""
-    if _forked:
+    if _forked_pid is not None and _forked_pid == getattr(_server(), "_forkserver_pid", None):
         return "forked from a server forked from the fit's process after its imports"
     return "forked from a server started for the fit"
 
@@ -151,48 +163,79 @@ def _import_worker_modules() -> None:
 
 
 def _fork_server(server) -> None:
-    """multiprocessing's `ForkServer.ensure_running` (Python 3.11), with the server forked from
-    this process, which holds the workers' imports, instead of started as a new interpreter
-    that imports them again: a `local:N` fit's largest fixed cost (~1.1 CPU-s, CLUSTER.md)."""
-    global _forked
+    """multiprocessing's `ForkServer.ensure_running` (Python 3.10-3.13), with the server forked
+    from this process, which holds the workers' imports, instead of started as a new
+    interpreter that imports them again: a `local:N` fit's largest fixed cost (~1.1 CPU-s,
+    CLUSTER.md)."""
+    global _forked_pid
     import socket
     import sys
+    import warnings
     from multiprocessing import connection, resource_tracker, util
-    from multiprocessing import forkserver as mp_forkserver
-
-    from .connect import WORKER_ENV
 
     with server._lock:
         resource_tracker.ensure_running()
         if server._forkserver_pid is not None:
             return
-        with socket.socket(socket.AF_UNIX) as listener:
-            address = connection.arbitrary_address("AF_UNIX")
-            listener.bind(address)
-            if not util.is_abstract_socket_namespace(address):
-                os.chmod(address, 0o600)
-            listener.listen()
-            # Every client holds the write end; when all have closed it, the server exits.
-            alive_r, alive_w = os.pipe()
-            for stream in (sys.stdout, sys.stderr):  # nothing buffered here is written twice
-                with contextlib.suppress(Exception):
-                    stream.flush()
+    if threading.active_count() != 1:  # an import started a thread: its locks are not to be copied
+        raise RuntimeError("a thread is running; the server is started as a new interpreter")
+    with socket.socket(socket.AF_UNIX) as listener:
+        address = connection.arbitrary_address("AF_UNIX")
+        listener.bind(address)
+        if not util.is_abstract_socket_namespace(address):
+            os.chmod(address, 0o600)
+        listener.listen()
+        # Every client holds the write end; when all have closed it, the server exits.
+        alive_r, alive_w = os.pipe()
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered here is written twice
+            with contextlib.suppress(Exception):
+                stream.flush()
+        with warnings.catch_warnings():
+            # Python 3.12+ warns on forking a threaded process: here only OpenBLAS's and
+            # jemalloc's own threads run, which hand their state over at a fork.
+            warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
-            if pid == 0:
-                try:
-                    os.close(alive_w)
-                    # The workers inherit these as the server's own: Ctrl-C is the driver's.
-                    signal.signal(signal.SIGINT, signal.SIG_IGN)
-                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                    os.environ.update(WORKER_ENV)
-                    mp_forkserver.main(listener.fileno(), alive_r, [])
-                finally:
-                    os._exit(0)  # none of this process's exit work: its atexit handlers, buffers
-            os.close(alive_r)
+        if pid == 0:
+            _serve(listener.fileno(), alive_r, alive_w)  # never returns
+        os.close(alive_r)
+    with server._lock:
         server._forkserver_address = address
         server._forkserver_alive_fd = alive_w
         server._forkserver_pid = pid
-        _forked = True
+    _forked_pid = pid
+
+
+def _serve(listener_fd: int, alive_r: int, alive_w: int) -> None:
+    """The forked server: set up as the spawned one is (worker_imports.py), then multiprocessing's
+    own loop, which forks the workers, until every client has closed its end of the pipe."""
+    import sys
+    import traceback
+    from multiprocessing import forkserver as mp_forkserver
+
+    from .connect import WORKER_ENV
+
+    code = 0
+    try:
+        os.close(alive_w)
+        # The workers inherit these as the server's own: Ctrl-C is the driver's.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.environ.update(WORKER_ENV)
+        # OpenBLAS and OpenMP read WORKER_ENV when they load, which was in the command, so
+        # their pools are narrowed here: one thread in each worker, parallelism is across them.
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)
+        mp_forkserver.main(listener_fd, alive_r, [])
+    except SystemExit:  # the loop's end: the clients are gone
+        pass
+    except BaseException:  # noqa: BLE001 - said on stderr, as a spawned server's traceback is
+        traceback.print_exc()
+        code = 1
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        os._exit(code)  # none of the command's exit work: its atexit handlers, its buffers
 
 
 @contextlib.contextmanager
@@ -218,10 +261,10 @@ def stop() -> None:
     """Stop the server once its workers have ended, and reap it (see the module's doc); the
     next cluster may then claim one. A server that no cluster took has no workers: it is
     terminated at once, even mid-import."""
-    global _claimed, _warm, _forked
+    global _claimed, _warm, _forked_pid
     server = _server()
     pid = getattr(server, "_forkserver_pid", None)
-    unused, _claimed, _warm, _forked = _warm, False, False, False
+    unused, _claimed, _warm, _forked_pid = _warm, False, False, None
     if pid is None:
         return
     if unused:

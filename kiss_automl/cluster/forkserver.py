@@ -190,11 +190,16 @@ def _fork_server(server) -> None:
         for stream in (sys.stdout, sys.stderr):  # nothing buffered here is written twice
             with contextlib.suppress(Exception):
                 stream.flush()
-        with warnings.catch_warnings():
-            # Python 3.12+ warns on forking a threaded process: here only OpenBLAS's and
-            # jemalloc's own threads run, which hand their state over at a fork.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12+ warns on forking a threaded process: here only OpenBLAS's and
+                # jemalloc's own threads run, which hand their state over at a fork.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+        except BaseException:
+            os.close(alive_r)
+            os.close(alive_w)
+            raise
         if pid == 0:
             _serve(listener.fileno(), alive_r, alive_w)  # never returns
         os.close(alive_r)

@@ -96,10 +96,10 @@ def _local(workers: int, memory_limit_gib: float | None) -> Connection:
     # (the scheduler's default, 3 retries, would let one bad candidate kill four workers).
     settings = {"distributed.scheduler.allowed-failures": 0, **QUIET_HOUSEKEEPING}
     # Workers forked from a server that imported what they need once (forkserver.py), not each
-    # spawned to import it again; never forked from this process now: a fork would start them
-    # with its cluster threads' locks and open sockets, and a CI run hung in lightgbm.dask's
-    # port setup with such workers (benchmarks/CLUSTER.md, "Workers forked from the driver":
-    # reverted). The command's server was forked from it before any of those existed.
+    # spawned to import it again; never forked from this process as its cluster runs: they would
+    # start with its threads' locks and open sockets, and a CI run hung in lightgbm.dask's port
+    # setup with such workers (benchmarks/CLUSTER.md, "Workers forked from the driver":
+    # reverted). The command's server is a fork of it taken before any of those existed.
     forked = forkserver.claim()
     if forked:
         settings[forkserver.METHOD_KEY] = "forkserver"

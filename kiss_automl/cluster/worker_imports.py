@@ -22,6 +22,7 @@ signal.signal(signal.SIGINT, signal.SIG_IGN)
 # Read by OpenMP, OpenBLAS and MKL when they load, which is here, not in a worker forked later.
 os.environ.update(WORKER_ENV)
 
+
 def _preload() -> None:
     from ..lean_imports import import_with_gc_paused, skip_scipy_docstring_parsing
     from .forkserver import worker_modules

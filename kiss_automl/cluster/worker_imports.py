@@ -15,8 +15,8 @@ import signal
 
 from .connect import WORKER_ENV
 
-# A terminal's Ctrl-C reaches the server too, here mid-import (the `fit` command starts it
-# first thing): the fit that started it stops it (forkserver.stop). multiprocessing's server
+# A terminal's Ctrl-C reaches the server too, here mid-import (the estimator starts it as its
+# `fit` begins): the fit that started it stops it (forkserver.stop). multiprocessing's server
 # ignores Ctrl-C once its imports are done, and so do the workers forked from it.
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 # Read by OpenMP, OpenBLAS and MKL when they load, which is here, not in a worker forked later.

@@ -95,7 +95,7 @@ def warm() -> bool:
         return False
     try:
         if _forkable():
-            _import_worker_modules()
+            import_worker_modules()
             _fork_server(_server())
         else:
             multiprocessing.get_context("forkserver").set_forkserver_preload([PRELOAD])
@@ -151,9 +151,9 @@ def worker_modules() -> list[str]:
     return list(dict.fromkeys(modules))
 
 
-def _import_worker_modules() -> None:
-    """Here, in the command's own process before the fork: made lean as its own imports are
-    (lean_imports.py), as the server's would be."""
+def import_worker_modules() -> None:
+    """`worker_modules`, made lean (lean_imports.py): by the command before it forks its server,
+    or by a server started as a new interpreter (worker_imports.py); both are ours alone."""
     from ..lean_imports import import_with_gc_paused, skip_scipy_docstring_parsing
 
     skip_scipy_docstring_parsing()

@@ -14,6 +14,7 @@ import os
 import signal
 
 from .connect import WORKER_ENV
+from .forkserver import import_worker_modules
 
 # A terminal's Ctrl-C reaches the server too, here mid-import (the estimator starts it as its
 # `fit` begins): the fit that started it stops it (forkserver.stop). multiprocessing's server
@@ -22,16 +23,4 @@ signal.signal(signal.SIGINT, signal.SIG_IGN)
 # Read by OpenMP, OpenBLAS and MKL when they load, which is here, not in a worker forked later.
 os.environ.update(WORKER_ENV)
 
-
-def _preload() -> None:
-    from ..lean_imports import import_with_gc_paused, skip_scipy_docstring_parsing
-    from .forkserver import worker_modules
-
-    skip_scipy_docstring_parsing()
-    import_with_gc_paused(worker_modules())
-
-
-try:
-    _preload()
-except Exception:  # noqa: BLE001 - a module that fails here fails again, with its reason, where a worker needs it
-    pass
+import_worker_modules()  # each module on its own: one that fails fails again, with its reason, in a worker
